@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+//
+// Teiten: a network observation sensor. The module graph, leaves first:
+//
+//   CPcap            libpcap, as a system library (module map + shim header)
+//   PacketDecoding   bytes -> PacketRecord; imports no libpcap, so it can be
+//                    unit-tested, truncation-tested at every length and fuzzed
+//   PcapCapture      the only code that calls libpcap
+//   TeitenCore       the ordered pipeline on packet time
+//   TrafficSynthesis deterministic darknet-like pcap files (samples, tests, benchmarks)
+//   teiten           the command line and the daemon shell
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "teiten",
+    products: [
+        .executable(name: "teiten", targets: ["teiten"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "PacketDecoding", swiftSettings: strict),
+        .target(name: "PcapCapture", dependencies: ["CPcap", "PacketDecoding"], swiftSettings: strict),
+        .target(name: "TeitenCore", dependencies: ["PacketDecoding"], swiftSettings: strict),
+        .target(name: "TrafficSynthesis", swiftSettings: strict),
+        .executableTarget(
+            name: "teiten",
+            dependencies: [
+                "PacketDecoding", "PcapCapture", "TeitenCore", "TrafficSynthesis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TrafficSynthesis"]),
+        .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture", "PacketDecoding", "TrafficSynthesis"]),
+        .testTarget(name: "TeitenCoreTests", dependencies: ["TeitenCore", "PacketDecoding", "TrafficSynthesis"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TrafficSynthesis", "PacketDecoding"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PacketDecoding
+import PcapCapture
+import TeitenCore
+
+/// The capture thread's loop: frames from libpcap into the pipeline, until
+/// the file ends, a stop signal arrives, or a packet limit is reached.
+///
+/// It runs on the thread that called it (the main thread, never Swift's
+/// cooperative pool, since libpcap blocks), allocates nothing per packet,
+/// and checks for a stop every `checkInterval` packets so a huge file stops
+/// promptly on Ctrl-C.
+struct CaptureLoop {
+    let handle: PcapHandle
+    let packetLimit: UInt64?
+
+    /// How a run ended.
+    struct Outcome {
+        var packets: UInt64 = 0
+        var elapsedSeconds: Double = 0
+        /// Set when a capture file ended in damage (everything before it was processed).
+        var damage: CaptureError?
+        /// The signal that stopped the run, if one did.
+        var stoppedBySignal: Int32?
+        var statistics: CaptureStatistics?
+        var isLive = false
+    }
+
+    /// Packets between looks at the clock, stop flag and progress line.
+    static let checkInterval: UInt64 = 4096
+    /// Live: longest sleep while no packet arrives, in milliseconds: the
+    /// granularity of wall-clock ticks and of noticing a stop.
+    static let idleWaitMilliseconds: Int32 = 200
+
+    func run(_ pipeline: inout SensorPipeline) -> Outcome {
+        let started = MonotonicClock.seconds()
+        var outcome = handle.isLive ? runLive(&pipeline) : runFile(&pipeline)
+        outcome.elapsedSeconds = MonotonicClock.seconds() - started
+        outcome.stoppedBySignal = StopSignal.requested
+        outcome.statistics = handle.statistics()
+        outcome.isLive = handle.isLive
+        return outcome
+    }
+
+    private func runFile(_ pipeline: inout SensorPipeline) -> Outcome {
+        var outcome = Outcome()
+        var progress = ProgressLine(fileSize: fileSize(handle.name))
+        let limit = packetLimit ?? .max
+        reading: while outcome.packets < limit {
+            switch handle.next() {
+            case .frame(let frame):
+                pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                outcome.packets &+= 1
+                if outcome.packets % Self.checkInterval == 0 {
+                    progress?.update(packets: outcome.packets, fileOffset: handle.fileOffset)
+                }
+            case .none:
+                continue
+            case .end:
+                break reading
+            case .failed(let error):
+                outcome.damage = error
+                break reading
+            }
+        }
+        progress?.clear()
+        return outcome
+    }
+
+    private func runLive(_ pipeline: inout SensorPipeline) -> Outcome {
+        var outcome = Outcome()
+        let limit = packetLimit ?? .max
+        capturing: while outcome.packets < limit && StopSignal.requested == nil {
+            switch handle.next() {
+            case .frame(let frame):
+                pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                outcome.packets &+= 1
+                if outcome.packets % Self.checkInterval == 0 {
+                    pipeline.tick(wallTime: MonotonicClock.wallTime())
+                }
+            case .none:
+                // Nothing ready: sleep until packets, a stop, or the tick interval.
+                handle.waitForFrames(timeoutMilliseconds: Self.idleWaitMilliseconds, wakeDescriptor: StopSignal.wakeDescriptor)
+                pipeline.tick(wallTime: MonotonicClock.wallTime())
+            case .end:
+                break capturing  // pcap_breakloop from the stop signal
+            case .failed(let error):
+                outcome.damage = error
+                break capturing
+            }
+        }
+        return outcome
+    }
+
+    private func fileSize(_ path: String) -> Int64? {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int64(status.st_size) : nil
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import PacketDecoding
+import PcapCapture
+import TeitenCore
+
+/// `teiten run`: the sensor itself, on a capture file or a live interface.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the sensor on a capture file (--read) or a live interface (--interface).",
+        discussion: """
+            With --read, the file is processed to its end and the run exits 0; a file \
+            damaged part-way is processed up to the damage and reported on standard \
+            error. With --interface, capture runs until SIGTERM or SIGINT, then exits 0. \
+            Either way a summary goes to standard error at the end.
+
+            Exit codes: 0 done; 64 bad usage; 65 damaged file with --strict; 66 file \
+            missing, unreadable or not a capture; 69 interface unavailable; 77 no \
+            permission to capture; 78 a setting or filter refused.
+            """
+    )
+
+    @Option(name: [.customShort("r"), .long], help: ArgumentHelp(
+        "Capture file to process (pcap or pcapng, any byte order, micro- or nanosecond timestamps).",
+        valueName: "file"))
+    var read: String?
+
+    @Option(name: [.customShort("i"), .long], help: ArgumentHelp(
+        "Network interface to capture on live (needs root or CAP_NET_RAW).", valueName: "name"))
+    var interface: String?
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
+        "BPF filter in tcpdump syntax, applied before any decoding, e.g. 'not port 22'.", valueName: "expression"))
+    var filter: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Live: bytes kept per packet. The default keeps every header and the start of the payload.",
+        valueName: "bytes"))
+    var snaplen: Int32 = LiveCaptureOptions().snapshotLength
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Live: kernel ring buffer size in MiB. Raise it if the summary reports kernel drops.", valueName: "MiB"))
+    var bufferSize: Int32 = LiveCaptureOptions().bufferSize >> 20
+
+    @Flag(name: .long, help: "Live: do not put the interface in promiscuous mode.")
+    var noPromiscuous = false
+
+    @Flag(name: .long, help: "Live: hand each packet over at once (lower latency, lower throughput).")
+    var immediate = false
+
+    @Option(name: [.customShort("c"), .long], help: ArgumentHelp(
+        "Stop after this many packets have been read.", valueName: "n"))
+    var count: UInt64?
+
+    @Flag(name: .long, help: "Exit 65 instead of 0 when a capture file is damaged part-way (everything before the damage is still processed).")
+    var strict = false
+
+    @Flag(name: .long, help: "No summary on standard error at the end of the run (errors and warnings are still printed).")
+    var quiet = false
+
+    func validate() throws {
+        switch (read, interface) {
+        case (nil, nil): throw ValidationError("Give a capture file with --read FILE or an interface with --interface NAME.")
+        case (.some, .some): throw ValidationError("--read and --interface exclude each other: give one.")
+        default: break
+        }
+        guard snaplen > 0 else { throw ValidationError("--snaplen must be positive (got \(snaplen)).") }
+        guard bufferSize > 0, bufferSize <= 2047 else { throw ValidationError("--buffer-size must be 1 to 2047 MiB (got \(bufferSize)).") }
+    }
+
+    func run() throws {
+        let handle: PcapHandle
+        do {
+            if let read {
+                handle = try PcapHandle.open(file: read)
+            } else {
+                var options = LiveCaptureOptions()
+                options.snapshotLength = snaplen
+                options.bufferSize = bufferSize << 20
+                options.promiscuous = !noPromiscuous
+                options.immediateMode = immediate
+                handle = try PcapHandle.open(interface: interface!, options: options)
+                if let warning = handle.activationWarning { StandardError.line("warning: \(warning)") }
+            }
+            if let filter { try handle.apply(filter: filter) }
+        } catch {
+            StandardError.line(error.description)
+            throw Self.exitCode(for: error)
+        }
+        if case .unsupported(let dlt) = handle.linkType {
+            StandardError.line("warning: \(handle.name): link type \(dlt) is not decoded; its frames are counted as \(DecodeFailure.unsupportedLinkType.name)")
+        }
+
+        StopSignal.install(breaking: handle)
+        var pipeline = SensorPipeline(linkType: handle.linkType)
+        let loop = CaptureLoop(handle: handle, packetLimit: count)
+        let outcome = loop.run(&pipeline)
+        pipeline.finish()
+
+        if !quiet {
+            StandardError.write(RunSummary(name: handle.name, outcome: outcome, pipeline: pipeline).text)
+        }
+        if let damage = outcome.damage {
+            StandardError.line("warning: \(damage.description) (processed \(Format.count(outcome.packets)) packets before it)")
+            if strict { throw ExitStatus.damagedInput }
+        }
+    }
+
+    private static func exitCode(for error: CaptureError) -> ExitCode {
+        switch error.kind {
+        case .cannotOpen: error.description.hasPrefix("interface ") ? ExitStatus.unavailable : ExitStatus.cannotOpenInput
+        case .permissionDenied: ExitStatus.noPermission
+        case .configuration, .filter: ExitStatus.configuration
+        case .read: ExitStatus.softwareError
+        }
+    }
+}

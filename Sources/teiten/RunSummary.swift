@@ -1,0 +1,41 @@
+import PacketDecoding
+import PcapCapture
+import TeitenCore
+
+/// The few lines written to standard error when a run ends: what was read,
+/// what decoded, what did not and why, how fast.
+struct RunSummary {
+    let name: String
+    let outcome: CaptureLoop.Outcome
+    let pipeline: SensorPipeline
+
+    var text: String {
+        let tally = pipeline.tally
+        let seconds = max(outcome.elapsedSeconds, 1e-9)
+        var lines: [String] = []
+        lines.append("teiten: \(name): \(Format.count(tally.frames)) packets, \(Format.bytes(tally.wireBytes)) in "
+            + "\(Format.duration(outcome.elapsedSeconds)) (\(Format.rate(Double(tally.frames) / seconds)) packets/s)"
+            + (outcome.stoppedBySignal.map { ", stopped by signal \($0)" } ?? ""))
+        lines.append("  decoded     \(Format.count(tally.decoded)): ipv4 \(Format.count(tally.ipv4)), ipv6 \(Format.count(tally.ipv6))"
+            + (tally.fragments > 0 ? ", fragments \(Format.count(tally.fragments))" : ""))
+        lines.append("  protocols   tcp \(Format.count(tally.count(of: .tcp))), udp \(Format.count(tally.count(of: .udp))), "
+            + "icmp \(Format.count(tally.count(of: .icmp))), icmp6 \(Format.count(tally.count(of: .icmp6))), "
+            + "other \(Format.count(tally.otherTransport))")
+        let failures = tally.failures.map { "\($0.0.name) \(Format.count($0.1))" }.joined(separator: ", ")
+        lines.append("  undecoded   \(Format.count(tally.undecoded))" + (failures.isEmpty ? "" : ": \(failures)"))
+        var link = "  link type   \(tally.linkType.name)"
+        if let first = pipeline.clock.firstPacket, let last = pipeline.clock.lastPacket {
+            link += "; packet time \(UTCTime.rfc3339(first, fractionDigits: 0)) to \(UTCTime.rfc3339(last, fractionDigits: 0))"
+        }
+        if pipeline.clock.outOfOrderPackets > 0 { link += "; \(Format.count(pipeline.clock.outOfOrderPackets)) out of order" }
+        lines.append(link)
+        if tally.truncatedBySnapshot > 0 {
+            lines.append("  snapshot    \(Format.count(tally.truncatedBySnapshot)) packets captured shorter than on the wire")
+        }
+        if let statistics = outcome.statistics {
+            lines.append("  capture     received \(Format.count(statistics.received)), dropped by kernel "
+                + "\(Format.count(statistics.droppedByKernel)), dropped by interface \(Format.count(statistics.droppedByInterface))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
