@@ -70,7 +70,7 @@ extension ByteCursor {
     /// The bytes from `offset` on, as a cursor whose offset 0 is `offset`:
     /// each protocol layer reads from its own start. Empty when `offset` is
     /// past the end.
-    @inlinable
+    @inlinable @inline(__always)
     public func dropFirst(_ offset: Int) -> ByteCursor {
         guard offset > 0 else { return self }
         guard offset < bytes.count else { return ByteCursor(UnsafeRawBufferPointer(rebasing: bytes[bytes.count...])) }
@@ -79,7 +79,7 @@ extension ByteCursor {
 
     /// At most the first `length` bytes: a layer bounded by the length its
     /// header states (so link-layer padding is never read as payload).
-    @inlinable
+    @inlinable @inline(__always)
     public func prefix(_ length: Int) -> ByteCursor {
         guard length >= 0 else { return ByteCursor(UnsafeRawBufferPointer(rebasing: bytes[0..<0])) }
         guard length < bytes.count else { return self }

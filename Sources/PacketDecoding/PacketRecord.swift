@@ -39,8 +39,9 @@ public struct PacketRecord: Sendable, Equatable {
     /// The first eight payload bytes, big-endian, zero-padded: a cheap prefix
     /// for signatures ("does it start with 0x04 0x01 0x01 0x01...").
     public var payloadPrefix: UInt64 = 0
-    /// FNV-1a over the first `PacketRecord.digestSpan` captured payload bytes:
-    /// equal payload starts have equal digests, for worm and tool signatures.
+    /// A 32-bit hash of the first `PacketRecord.digestSpan` captured payload
+    /// bytes (FNV-1a over 8-byte words, see Payload.swift): equal payload
+    /// starts have equal digests, for worm and tool signatures.
     public var payloadDigest: UInt32 = 0
 
     /// How many payload bytes `payloadDigest` covers at most.

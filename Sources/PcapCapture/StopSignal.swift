@@ -20,16 +20,17 @@ public enum StopSignal {
     nonisolated(unsafe) private static var target: OpaquePointer?
     nonisolated(unsafe) private static var wakePipe: (read: Int32, write: Int32) = (-1, -1)
 
-    /// Installs the SIGINT and SIGTERM handlers on behalf of `capture`. Call
-    /// once, before the capture loop.
-    public static func install(breaking capture: PcapHandle) {
+    /// Installs the SIGINT and SIGTERM handlers; `capture`, when given, is
+    /// broken out of by `pcap_breakloop` (a mapped file needs no breaking: its
+    /// loop looks at `requested`). Call once, before the capture loop.
+    public static func install(breaking capture: PcapHandle?) {
         _ = received.load(ordering: .relaxed)  // initialise the static before any handler can run
         var fds: [Int32] = [-1, -1]
         if pipe(&fds) == 0 {
             for fd in fds { _ = fcntl(fd, F_SETFL, O_NONBLOCK); _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             wakePipe = (fds[0], fds[1])
         }
-        target = capture.rawHandle
+        target = capture?.rawHandle
         for signalNumber in [SIGINT, SIGTERM] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signalNumber in

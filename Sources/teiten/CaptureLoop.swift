@@ -12,54 +12,37 @@ import TeitenCore
 /// cooperative pool, since libpcap blocks), allocates nothing per packet,
 /// and checks for a stop every `checkInterval` packets so a huge file stops
 /// promptly on Ctrl-C.
-struct CaptureLoop {
-    let handle: PcapHandle
+struct CaptureLoop<Source: FrameSource> {
+    let source: Source
     let packetLimit: UInt64?
 
-    /// How a run ended.
-    struct Outcome {
-        var packets: UInt64 = 0
-        var elapsedSeconds: Double = 0
-        /// Set when a capture file ended in damage (everything before it was processed).
-        var damage: CaptureError?
-        /// The signal that stopped the run, if one did.
-        var stoppedBySignal: Int32?
-        var statistics: CaptureStatistics?
-        var isLive = false
-    }
-
-    /// Packets between looks at the clock, stop flag and progress line.
-    static let checkInterval: UInt64 = 4096
-    /// Live: longest sleep while no packet arrives, in milliseconds: the
-    /// granularity of wall-clock ticks and of noticing a stop.
-    static let idleWaitMilliseconds: Int32 = 200
-
-    func run(_ pipeline: inout SensorPipeline) -> Outcome {
+    func run(_ pipeline: inout SensorPipeline) -> RunOutcome {
         let started = MonotonicClock.seconds()
-        var outcome = handle.isLive ? runLive(&pipeline) : runFile(&pipeline)
+        var outcome = source.isLive ? runLive(&pipeline) : runFile(&pipeline)
         outcome.elapsedSeconds = MonotonicClock.seconds() - started
         outcome.stoppedBySignal = StopSignal.requested
-        outcome.statistics = handle.statistics()
-        outcome.isLive = handle.isLive
+        outcome.statistics = source.statistics()
+        outcome.isLive = source.isLive
         return outcome
     }
 
-    private func runFile(_ pipeline: inout SensorPipeline) -> Outcome {
-        var outcome = Outcome()
-        var progress = ProgressLine(fileSize: fileSize(handle.name))
+    private func runFile(_ pipeline: inout SensorPipeline) -> RunOutcome {
+        var outcome = RunOutcome()
+        var progress = ProgressLine(fileSize: fileSize(source.name))
         let limit = packetLimit ?? .max
         reading: while outcome.packets < limit {
-            switch handle.next() {
+            switch source.next() {
             case .frame(let frame):
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
                 outcome.packets &+= 1
-                if outcome.packets % Self.checkInterval == 0 {
-                    progress?.update(packets: outcome.packets, fileOffset: handle.fileOffset)
+                if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
+                    if StopSignal.requested != nil { break reading }
+                    progress?.update(packets: outcome.packets, fileOffset: source.fileOffset)
                 }
             case .none:
                 continue
             case .end:
-                break reading
+                break reading  // end of file, or pcap_breakloop from a stop signal
             case .failed(let error):
                 outcome.damage = error
                 break reading
@@ -69,20 +52,21 @@ struct CaptureLoop {
         return outcome
     }
 
-    private func runLive(_ pipeline: inout SensorPipeline) -> Outcome {
-        var outcome = Outcome()
+    private func runLive(_ pipeline: inout SensorPipeline) -> RunOutcome {
+        guard let handle = source as? PcapHandle else { return RunOutcome() }
+        var outcome = RunOutcome()
         let limit = packetLimit ?? .max
         capturing: while outcome.packets < limit && StopSignal.requested == nil {
             switch handle.next() {
             case .frame(let frame):
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
                 outcome.packets &+= 1
-                if outcome.packets % Self.checkInterval == 0 {
+                if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
                 }
             case .none:
                 // Nothing ready: sleep until packets, a stop, or the tick interval.
-                handle.waitForFrames(timeoutMilliseconds: Self.idleWaitMilliseconds, wakeDescriptor: StopSignal.wakeDescriptor)
+                handle.waitForFrames(timeoutMilliseconds: CaptureLoopTiming.idleWaitMilliseconds, wakeDescriptor: StopSignal.wakeDescriptor)
                 pipeline.tick(wallTime: MonotonicClock.wallTime())
             case .end:
                 break capturing  // pcap_breakloop from the stop signal
@@ -98,4 +82,24 @@ struct CaptureLoop {
         var status = stat()
         return stat(path, &status) == 0 ? Int64(status.st_size) : nil
     }
+}
+
+/// How a run ended.
+struct RunOutcome {
+    var packets: UInt64 = 0
+    var elapsedSeconds: Double = 0
+    /// Set when a capture file ended in damage (everything before it was processed).
+    var damage: CaptureError?
+    /// The signal that stopped the run, if one did.
+    var stoppedBySignal: Int32?
+    var statistics: CaptureStatistics?
+    var isLive = false
+}
+
+enum CaptureLoopTiming {
+    /// Packets between looks at the clock, the stop flag and the progress line.
+    static let checkInterval: UInt64 = 4096
+    /// Live: longest sleep while no packet arrives, in milliseconds: the
+    /// granularity of wall-clock ticks and of noticing a stop.
+    static let idleWaitMilliseconds: Int32 = 200
 }

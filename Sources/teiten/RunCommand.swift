@@ -69,6 +69,11 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The fast path: a plain classic pcap file, unfiltered, read from a
+        // memory mapping. Everything else goes through libpcap.
+        if let read, filter == nil, let mapped = MappedCaptureFile.open(path: read) {
+            return try run(source: mapped, breaking: nil)
+        }
         let handle: PcapHandle
         do {
             if let read {
@@ -87,18 +92,21 @@ struct RunCommand: ParsableCommand {
             StandardError.line(error.description)
             throw Self.exitCode(for: error)
         }
-        if case .unsupported(let dlt) = handle.linkType {
-            StandardError.line("warning: \(handle.name): link type \(dlt) is not decoded; its frames are counted as \(DecodeFailure.unsupportedLinkType.name)")
-        }
+        try run(source: handle, breaking: handle)
+    }
 
+    /// Runs the pipeline on an open source until it ends or a signal stops it.
+    private func run<Source: FrameSource>(source: Source, breaking handle: PcapHandle?) throws {
+        if case .unsupported(let dlt) = source.linkType {
+            StandardError.line("warning: \(source.name): link type \(dlt) is not decoded; its frames are counted as \(DecodeFailure.unsupportedLinkType.name)")
+        }
         StopSignal.install(breaking: handle)
-        var pipeline = SensorPipeline(linkType: handle.linkType)
-        let loop = CaptureLoop(handle: handle, packetLimit: count)
-        let outcome = loop.run(&pipeline)
+        var pipeline = SensorPipeline(linkType: source.linkType)
+        let outcome = CaptureLoop(source: source, packetLimit: count).run(&pipeline)
         pipeline.finish()
 
         if !quiet {
-            StandardError.write(RunSummary(name: handle.name, outcome: outcome, pipeline: pipeline).text)
+            StandardError.write(RunSummary(name: source.name, outcome: outcome, pipeline: pipeline).text)
         }
         if let damage = outcome.damage {
             StandardError.line("warning: \(damage.description) (processed \(Format.count(outcome.packets)) packets before it)")

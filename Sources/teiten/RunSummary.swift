@@ -6,7 +6,7 @@ import TeitenCore
 /// what decoded, what did not and why, how fast.
 struct RunSummary {
     let name: String
-    let outcome: CaptureLoop.Outcome
+    let outcome: RunOutcome
     let pipeline: SensorPipeline
 
     var text: String {
