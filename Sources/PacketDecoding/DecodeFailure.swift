@@ -1,6 +1,6 @@
 /// Why a frame did not become a `PacketRecord`. Each is counted by name and
 /// the frame skipped; none stops the sensor.
-public enum DecodeFailure: UInt8, CaseIterable, Sendable {
+public enum DecodeFailure: UInt8, CaseIterable, Sendable, Error {
     // Not IP at all: counted, but nothing is wrong with the frame.
     /// ARP, LLDP, STP and every other non-IP payload.
     case notIP

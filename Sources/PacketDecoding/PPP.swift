@@ -4,8 +4,9 @@ enum PPP {
     /// protocol number, one byte when compressed (odd low byte) or two.
     static func decode(_ frame: ByteCursor, into record: inout PacketRecord) -> DecodeFailure? {
         var bytes = frame
-        if bytes.has(2, at: 0) && bytes.u8(at: 0) == 0xFF && bytes.u8(at: 1) == 0x03 {
-            bytes = bytes.dropFirst(2)
+        if bytes.has(1, at: 0) && bytes.u8(at: 0) == 0xFF {  // HDLC all-stations address
+            guard bytes.has(2, at: 0) else { return .linkTruncated }
+            if bytes.u8(at: 1) == 0x03 { bytes = bytes.dropFirst(2) }
         }
         guard bytes.has(1, at: 0) else { return .linkTruncated }
         if bytes.u8(at: 0) & 0x01 == 1 {  // protocol field compression
