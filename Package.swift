@@ -42,10 +42,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TrafficSynthesis"]),
-        .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture", "PacketDecoding", "TrafficSynthesis"]),
+        .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture", "PacketDecoding", "TrafficSynthesis", "TestSupport"]),
         .testTarget(name: "TeitenCoreTests", dependencies: ["TeitenCore", "PacketDecoding", "TrafficSynthesis"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TrafficSynthesis", "PacketDecoding"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TrafficSynthesis", "PacketDecoding", "PcapCapture", "TeitenCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

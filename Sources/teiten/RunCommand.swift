@@ -88,6 +88,11 @@ struct RunCommand: ParsableCommand {
                 if let warning = handle.activationWarning { StandardError.line("warning: \(warning)") }
             }
             if let filter { try handle.apply(filter: filter) }
+            if handle.isLive && !quiet {
+                // After activation and the filter: from here on packets are counted.
+                StandardError.line("capturing on \(handle.name): link type \(handle.linkType.name), snaplen \(handle.snapshotLength), "
+                    + "buffer \(bufferSize) MiB\(noPromiscuous ? "" : ", promiscuous")\(filter.map { ", filter \"\($0)\"" } ?? "")")
+            }
         } catch {
             StandardError.line(error.description)
             throw Self.exitCode(for: error)

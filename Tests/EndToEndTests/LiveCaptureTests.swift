@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `teiten run --interface lo` sees traffic the test itself sends to
+/// 127.0.0.x: a few hundred UDP datagrams and refused TCP connections, no
+/// other address, bounded in packets and time.
+@Suite("Live capture on loopback", .serialized)
+struct LiveCaptureTests {
+    static let udpPort: UInt16 = 47809
+    static let tcpPort: UInt16 = 47810  // nothing listens: every connect is a SYN answered by a RST
+    static let datagrams = 300
+    static let connections = 50
+
+    @Test(.timeLimit(.minutes(1)))
+    func loopbackCaptureSeesTestTraffic() throws {
+        guard geteuid() == 0 else {
+            print("live capture: skipped, not running as root (capture needs CAP_NET_RAW)")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
+        process.arguments = ["run", "--interface", "lo", "--immediate",
+                             "--filter", "udp dst port \(Self.udpPort) or tcp port \(Self.tcpPort)"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.interrupt() } }
+
+        // Collect standard error on another thread, so no read here can block.
+        let collected = OutputCollector(errors.fileHandleForReading)
+        // Wait for the start line: capture is active and the filter set.
+        let deadline = Date().addingTimeInterval(15)
+        while !collected.text.contains("capturing on lo") && Date() < deadline && process.isRunning { usleep(20_000) }
+        let started = collected.text
+        if !process.isRunning && started.contains("ermission") {
+            print("live capture: skipped, capture not permitted here: \(started)")
+            return
+        }
+        try #require(started.contains("capturing on lo"), "no start line: \(started)")
+
+        sendUDP(count: Self.datagrams)
+        let refused = connectRefused(count: Self.connections)
+        usleep(500_000)  // let the last packets through the ring
+        process.terminate()  // SIGTERM, as systemd stops it
+        let stopDeadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < stopDeadline { usleep(20_000) }
+        #expect(!process.isRunning, "teiten did not stop within 10 s of SIGTERM")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let output = collected.finish()
+        // The summary starts at its own first line, after the start line.
+        let summary = output.range(of: "teiten: lo: ").map { String(output[$0.lowerBound...]) } ?? output
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(summary)")
+        #expect(summary.contains("stopped by signal 15"))
+        #expect(summaryCount(summary, after: "udp") == Self.datagrams, "\(summary)")
+        // A SYN and a RST for each refused connection.
+        #expect((summaryCount(summary, after: "tcp") ?? 0) >= 2 * refused, "\(summary)")
+        #expect(refused == Self.connections)
+        #expect(summary.contains("dropped by kernel 0"), "\(summary)")
+    }
+
+    private func sendUDP(count: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = loopbackAddress(last: 2, port: Self.udpPort)
+        let payload = [UInt8](repeating: 0x54, count: 64)
+        for _ in 0..<count {
+            _ = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, payload, payload.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            usleep(200)
+        }
+    }
+
+    /// Connects to a closed port; returns how many were refused (as expected).
+    private func connectRefused(count: Int) -> Int {
+        var refused = 0
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = loopbackAddress(last: 3, port: Self.tcpPort)
+            let result = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            if result != 0 && errno == ECONNREFUSED { refused += 1 }
+            close(fd)
+        }
+        return refused
+    }
+
+    private func loopbackAddress(last: UInt8, port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = (UInt32(127) << 24 | UInt32(last)).bigEndian
+        return address
+    }
+}
+
+/// Reads a pipe to its end on a background thread; `text` is what has
+/// arrived so far.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.lock(); data.append(chunk); lock.unlock()
+            }
+            done.signal()
+        }
+    }
+
+    var text: String {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Waits (at most 10 s) for the end of the output and returns all of it.
+    func finish() -> String {
+        _ = done.wait(timeout: .now() + 10)
+        return text
+    }
+}
