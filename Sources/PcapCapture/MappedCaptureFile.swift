@@ -29,6 +29,11 @@ public final class MappedCaptureFile: FrameSource {
     private let nanosecond: Bool
     private let snapshot: Int
     private var failed = false
+    /// Pages before this offset have been given back (see `releaseConsumedPages`).
+    private var releasedUpTo = 0
+    /// Read pages are released in steps of this many bytes, so the resident
+    /// size stays near this figure whatever the file's size.
+    static let releaseStep = 16 << 20
 
     /// libpcap's MAXIMUM_SNAPLEN: the largest record it accepts for the link
     /// types this reader takes.
@@ -113,6 +118,8 @@ public final class MappedCaptureFile: FrameSource {
             return fail("truncated dump file; tried to read \(captured) captured bytes, only got \(remaining - 16)")
         }
         let frame = UnsafeRawBufferPointer(start: base + offset + 16, count: min(capturedLength, snapshot))
+        // The previous frame's bytes are dead from here on: release pages behind them.
+        if offset - releasedUpTo >= Self.releaseStep { releaseConsumedPages() }
         offset += 16 + capturedLength
         // The file's time fields are signed 32-bit, as in libpcap's pcap_sf_pkthdr.
         let subsecond = Int64(Int32(bitPattern: fraction))
@@ -120,6 +127,17 @@ public final class MappedCaptureFile: FrameSource {
             bytes: frame,
             time: PacketTime(seconds: Int64(Int32(bitPattern: seconds)), nanoseconds: nanosecond ? subsecond : subsecond &* 1000),
             wireLength: wire))
+    }
+
+    /// Drops the mapping's pages before the current record from this
+    /// process (they stay in the page cache), so replaying a 10 GB file does
+    /// not show a 10 GB resident size.
+    private func releaseConsumedPages() {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = offset / page * page
+        guard end > releasedUpTo else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + releasedUpTo), end - releasedUpTo, MADV_DONTNEED)
+        releasedUpTo = end
     }
 
     private func fail(_ reason: String) -> NextFrame {

@@ -1,15 +1,19 @@
 public import PacketDecoding
 
 /// Packet time, as the pipeline sees it: the latest packet time observed
-/// (never moving backwards, since captures reorder packets slightly), and the
-/// span of the run.
+/// (never moving backwards, since captures reorder packets slightly), moved
+/// on by wall-clock ticks on a quiet live link, and the span of the run.
 public struct PacketClock: Sendable {
     /// The pipeline's "now": the largest packet time seen, or the wall time
     /// of the last tick if that is later.
     public private(set) var now: PacketTime = .zero
+    /// The largest packet time seen (ticks excluded).
+    public private(set) var latestPacket: PacketTime = PacketTime(nanoseconds: .min)
     public private(set) var firstPacket: PacketTime?
     public private(set) var lastPacket: PacketTime?
-    /// Packets whose time was earlier than `now` when they arrived.
+    /// Packets stamped earlier than a packet that came before them. (Ticks
+    /// do not count: the kernel stamps packets before it hands them over, so
+    /// a packet may well be older than the last tick.)
     public private(set) var outOfOrderPackets: UInt64 = 0
     public private(set) var finished = false
 
@@ -19,11 +23,12 @@ public struct PacketClock: Sendable {
     public mutating func observe(_ time: PacketTime) {
         if firstPacket == nil { firstPacket = time }
         lastPacket = time
-        if time < now {
+        if time < latestPacket {
             outOfOrderPackets &+= 1
-        } else {
-            now = time
+            return
         }
+        latestPacket = time
+        if time > now { now = time }
     }
 
     /// Wall-clock advance on a quiet live link. Only moves forward.

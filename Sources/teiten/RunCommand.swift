@@ -52,6 +52,15 @@ struct RunCommand: ParsableCommand {
         "Stop after this many packets have been read.", valueName: "n"))
     var count: UInt64?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How to read --read files: auto (a memory mapping for plain classic pcap files, libpcap for the rest) or libpcap (always).",
+        valueName: "auto|libpcap"))
+    var reader: FileReader = .auto
+
+    enum FileReader: String, ExpressibleByArgument, CaseIterable {
+        case auto, libpcap
+    }
+
     @Flag(name: .long, help: "Exit 65 instead of 0 when a capture file is damaged part-way (everything before the damage is still processed).")
     var strict = false
 
@@ -71,7 +80,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         // The fast path: a plain classic pcap file, unfiltered, read from a
         // memory mapping. Everything else goes through libpcap.
-        if let read, filter == nil, let mapped = MappedCaptureFile.open(path: read) {
+        if let read, filter == nil, reader == .auto, let mapped = MappedCaptureFile.open(path: read) {
             return try run(source: mapped, breaking: nil)
         }
         let handle: PcapHandle

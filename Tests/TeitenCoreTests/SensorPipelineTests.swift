@@ -101,3 +101,15 @@ struct SensorPipelineTests {
         #expect(UTCTime.rfc3339(PacketTime(seconds: seconds, nanoseconds: nanoseconds)) == text)
     }
 }
+
+@Suite("Packet clock")
+struct PacketClockTests {
+    @Test func ticksDoNotMakePacketsOutOfOrder() {
+        var clock = PacketClock()
+        clock.observe(PacketTime(seconds: 100, nanoseconds: 0))
+        clock.tick(wallTime: PacketTime(seconds: 100, nanoseconds: 500))
+        clock.observe(PacketTime(seconds: 100, nanoseconds: 200))  // stamped before the tick, after the last packet
+        #expect(clock.outOfOrderPackets == 0)
+        #expect(clock.now == PacketTime(seconds: 100, nanoseconds: 500))
+    }
+}

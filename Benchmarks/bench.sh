@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make bench: packets/s of `teiten run --read` against a bare libpcap read
+# loop (../shared/bench/bare_loop.c, pcap_next_ex and nothing else) on the
+# same synthesised capture, runs interleaved (A B A B ...), medians and the
+# per-pair ratio. Machines here are shared and noisy: read the ratio.
+#
+#   PACKETS=2000000 RUNS=7 Benchmarks/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared/bench}
+PACKETS=${PACKETS:-2000000}
+RUNS=${RUNS:-7}
+W=.build/bench
+TEITEN=.build/release/teiten
+mkdir -p "$W"
+
+for f in bare_loop.c abtime.py; do
+    [ -f "$SHARED/$f" ] || { echo "bench: $SHARED/$f not found (../shared must be beside the project)" >&2; exit 1; }
+done
+[ -x "$TEITEN" ] || { echo "bench: $TEITEN not built (run make bench)" >&2; exit 1; }
+
+gcc -O2 -Wall -o "$W/bare_loop" "$SHARED/bare_loop.c" -lpcap
+CAPTURE=$W/darknet_$PACKETS.pcap
+if [ ! -s "$CAPTURE" ]; then
+    echo "bench: synthesising $CAPTURE ($PACKETS packets)"
+    "$TEITEN" synth --packets "$PACKETS" --hours 4 --seed 1 --output "$CAPTURE.tmp" && mv "$CAPTURE.tmp" "$CAPTURE"
+fi
+cat "$CAPTURE" > /dev/null  # into the page cache, for every contender alike
+
+RESULTS=$W/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+BARE="exec $W/bare_loop $CAPTURE"
+AB() { python3 "$SHARED/abtime.py" --runs "$RUNS" --packets "$PACKETS" --jsonl "$RESULTS" --vs "$BARE" "$@"; }
+
+echo "== $PACKETS packets, $(du -h "$CAPTURE" | cut -f1), $RUNS runs each, interleaved with the bare loop"
+AB --label "bare libpcap loop (self-pair)" -- "$BARE"
+AB --label "teiten run --read (mapped reader, decode + pipeline)" -- "exec $TEITEN run --read $CAPTURE --quiet"
+AB --label "teiten run --read --reader libpcap (decode + pipeline)" -- "exec $TEITEN run --read $CAPTURE --quiet --reader libpcap"
+
+python3 - "$RESULTS" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+print()
+print("| command | median wall s | packets/s | bare loop packets/s | × bare loop speed (median of pairs) |")
+print("|---|---:|---:|---:|---:|")
+for r in rows:
+    speed = 1 / r["ratio_wall"]["median"]
+    print(f"| {r['label']} | {r['A_wall']['median']:.3f} | {r['A_pps_median']/1e6:.2f} M | {r['B_pps_median']/1e6:.2f} M | {speed:.2f} (min {1/r['ratio_wall']['max']:.2f}, max {1/r['ratio_wall']['min']:.2f}) |")
+PY
+echo
+echo "bench: raw results in $RESULTS"

@@ -1,0 +1,46 @@
+# Teiten: `make run` and `make test` do all the set-up on a fresh Debian
+# machine (missing system packages are installed with apt-get).
+
+SWIFT      ?= swift
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Build: libpcap. Country data (tor-geoipdb) is the sensor's default
+# database. The benchmark builds C yardsticks and times with GNU time.
+DEB_PACKAGES := libpcap-dev tor-geoipdb gcc time python3
+RELEASE_BIN  := .build/release/teiten
+SAMPLE       := samples/sample.pcap
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+# Installs only what is missing, so a prepared machine is not touched.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product teiten
+
+# A deterministic, darknet-like sample: 200,000 packets over 4 hours.
+$(SAMPLE): | build
+	@mkdir -p $(dir $@)
+	$(RELEASE_BIN) synth --packets 200000 --hours 4 --seed 1 --output $@
+
+run: build $(SAMPLE)
+	$(RELEASE_BIN) run --read $(SAMPLE)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-xctest
+
+bench: build
+	Benchmarks/bench.sh
+
+clean:
+	rm -rf .build samples
