@@ -15,8 +15,9 @@ struct RunCommand: ParsableCommand {
             Either way a summary goes to standard error at the end.
 
             Exit codes: 0 done; 64 bad usage; 65 damaged file with --strict; 66 file \
-            missing, unreadable or not a capture; 69 interface unavailable; 77 no \
-            permission to capture; 78 a setting or filter refused.
+            missing, unreadable or not a capture; 69 interface unavailable; 70 live \
+            capture failed after it started; 77 no permission to capture; 78 a \
+            setting or filter refused.
             """
     )
 
@@ -124,6 +125,7 @@ struct RunCommand: ParsableCommand {
         }
         if let damage = outcome.damage {
             StandardError.line("warning: \(damage.description) (processed \(Format.count(outcome.packets)) packets before it)")
+            if outcome.isLive { throw ExitStatus.softwareError }  // the interface failed under us
             if strict { throw ExitStatus.damagedInput }
         }
     }
