@@ -3,6 +3,7 @@
 enum Ethernet {
     static let headerLength = 14
 
+    @inline(__always)
     static func decode(_ bytes: ByteCursor, into record: inout PacketRecord) -> DecodeFailure? {
         guard bytes.has(headerLength, at: 0) else { return .linkTruncated }
         return decodeTagged(etherType: bytes.u16(at: 12), bytes.dropFirst(headerLength), into: &record)

@@ -38,6 +38,7 @@ public enum FrameDecoder {
 
     /// The network layer, by EtherType (Ethernet, SLL, SLL2, PPPoE all name
     /// their payload with one).
+    @inline(__always)
     static func decode(etherType: UInt16, _ bytes: ByteCursor, into record: inout PacketRecord) -> DecodeFailure? {
         switch etherType {
         case EtherType.ipv4: return decodeIP(bytes, expectedVersion: 4, into: &record)
@@ -48,6 +49,7 @@ public enum FrameDecoder {
 
     /// IPv4 or IPv6 by the version nibble; `expectedVersion` (from a link
     /// layer type field) must agree with it when given.
+    @inline(__always)
     static func decodeIP(_ bytes: ByteCursor, expectedVersion: UInt8? = nil, into record: inout PacketRecord) -> DecodeFailure? {
         guard bytes.has(1, at: 0) else { return expectedVersion == 6 ? .ipv6Truncated : .ipv4Truncated }
         let version = bytes.u8(at: 0) >> 4
@@ -62,6 +64,7 @@ public enum FrameDecoder {
     /// The transport layer of a first fragment or an unfragmented packet.
     /// `bytes` starts at the transport header and ends where the IP header
     /// says the packet ends (or where the capture does, if sooner).
+    @inline(__always)
     static func decodeTransport(_ bytes: ByteCursor, statedLength: Int, into record: inout PacketRecord) -> DecodeFailure? {
         switch record.transport {
         case .tcp: return TCP.decode(bytes, statedLength: statedLength, into: &record)

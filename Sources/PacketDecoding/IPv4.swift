@@ -3,6 +3,7 @@
 enum IPv4 {
     static let minimumHeaderLength = 20
 
+    @inline(__always)
     static func decode(_ bytes: ByteCursor, into record: inout PacketRecord) -> DecodeFailure? {
         guard bytes.has(minimumHeaderLength, at: 0) else { return .ipv4Truncated }
         let headerLength = Int(bytes.u8(at: 0) & 0x0F) * 4

@@ -3,6 +3,7 @@
 enum TCP {
     static let minimumHeaderLength = 20
 
+    @inline(__always)
     static func decode(_ bytes: ByteCursor, statedLength: Int, into record: inout PacketRecord) -> DecodeFailure? {
         guard bytes.has(minimumHeaderLength, at: 0) else { return .tcpTruncated }
         let headerLength = Int(bytes.u8(at: 12) >> 4) * 4
@@ -17,36 +18,43 @@ enum TCP {
         record.tcp.headerLength = UInt8(headerLength)
         // Options cut short by a small snaplen still leave a usable packet:
         // summarise what was captured and say it is incomplete.
-        record.tcp.options = summarizeOptions(bytes.prefix(headerLength).dropFirst(minimumHeaderLength),
-                                              statedLength: headerLength - minimumHeaderLength)
+        if headerLength > minimumHeaderLength {
+            summarizeOptions(bytes.prefix(headerLength).dropFirst(minimumHeaderLength),
+                             statedLength: headerLength - minimumHeaderLength, into: &record.tcp.options)
+        }
         Payload.summarize(bytes.dropFirst(headerLength), statedLength: statedLength - headerLength, into: &record)
         return nil
     }
 
     /// Walks the options block, at most one step per byte (40 at most).
-    static func summarizeOptions(_ options: ByteCursor, statedLength: Int) -> TCPOptionsSummary {
-        var summary = TCPOptionsSummary()
-        summary.incomplete = options.count < statedLength
+    /// Kept tight: it runs for every SYN, the bulk of darknet traffic.
+    static func summarizeOptions(_ options: ByteCursor, statedLength: Int, into summary: inout TCPOptionsSummary) {
+        let end = options.count
+        var incomplete = end < statedLength
+        var kinds: UInt64 = 0
+        var count = 0
         var offset = 0
-        while options.has(1, at: offset) {
+        while offset < end {
             let kind = options.u8(at: offset)
-            if summary.count < 8 { summary.kinds |= UInt64(kind) << (8 * UInt64(summary.count)) }
-            summary.count &+= 1
-            if kind == 0 { break }  // end of option list
-            if kind == 1 { offset += 1; continue }  // no-operation
-            guard options.has(2, at: offset) else { summary.incomplete = true; break }
-            let length = Int(options.u8(at: offset + 1))
-            guard length >= 2 else { summary.incomplete = true; break }  // would loop forever
-            guard options.has(length, at: offset) else { summary.incomplete = true; break }
-            switch (kind, length) {
-            case (2, 4): summary.mss = options.u16(at: offset + 2)
-            case (3, 3): summary.windowScale = options.u8(at: offset + 2)
-            case (4, 2): summary.sackPermitted = true
-            case (8, 10): summary.hasTimestamp = true
+            if count < 8 { kinds |= UInt64(kind) &<< UInt64(count &* 8) }
+            count &+= 1
+            if kind == 0 { break }                         // end of option list
+            if kind == 1 { offset &+= 1; continue }        // no-operation
+            // A length below 2 would never advance; past the end, the option was cut.
+            guard offset &+ 1 < end else { incomplete = true; break }
+            let length = Int(options.u8(at: offset &+ 1))
+            guard length >= 2, length <= end &- offset else { incomplete = true; break }
+            switch kind {
+            case 2 where length == 4: summary.mss = options.u16(at: offset &+ 2)
+            case 3 where length == 3: summary.windowScale = options.u8(at: offset &+ 2)
+            case 4 where length == 2: summary.sackPermitted = true
+            case 8 where length == 10: summary.hasTimestamp = true
             default: break
             }
-            offset += length
+            offset &+= length
         }
-        return summary
+        summary.kinds = kinds
+        summary.count = UInt8(truncatingIfNeeded: count)
+        summary.incomplete = incomplete
     }
 }
