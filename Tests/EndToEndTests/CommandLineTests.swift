@@ -1,4 +1,6 @@
 import Foundation
+import PacketDecoding
+import PcapCapture
 import Testing
 import TestSupport
 
@@ -102,5 +104,60 @@ struct CommandLineTests {
         #expect(try TeitenProcess.run(["synth", "-n", "1000", "-o", capture]).status == 0)
         let result = try TeitenProcess.run(["run", "--read", capture, "-c", "250"])
         #expect(result.status == 0 && summaryCount(result.standardError, after: "decoded") == 250)
+    }
+}
+
+@Suite("Synthesiser")
+struct SynthesiserTests {
+    /// Flood mode: every packet from a source never used before, all to one
+    /// victim and port; checked by decoding the file here.
+    @Test func floodHasAFreshSourcePerPacket() throws {
+        let scratch = ScratchDirectory()
+        let path = scratch.file("flood.pcap")
+        #expect(try TeitenProcess.run(["synth", "--mode", "flood", "-n", "20000", "-o", path]).status == 0)
+        let handle = try PcapHandle.open(file: path)
+        var sources = Set<IPAddress>(), destinations = Set<String>(), packets = 0
+        var record = PacketRecord()
+        while case .frame(let frame) = handle.next() {
+            #expect(FrameDecoder.decode(frame.bytes, linkType: handle.linkType, time: frame.time,
+                                        wireLength: frame.wireLength, into: &record) == nil)
+            sources.insert(record.source)
+            destinations.insert("\(record.destination):\(record.destinationPort)")
+            #expect(record.tcp.flags == 0x02)
+            packets += 1
+        }
+        #expect(packets == 20_000 && sources.count == 20_000)
+        #expect(destinations == ["198.18.7.7:80"])
+        #expect(sources.allSatisfy { $0.isIPv4 && !($0.ipv4 >> 24 == 10 || $0.ipv4 >> 24 == 127 || $0.ipv4 >> 24 >= 224) })
+    }
+
+    /// Darknet mode holds what the sensor must recognise: backscatter,
+    /// Slammer-sized UDP 1434, ZMap's IP id, Mirai's sequence = destination,
+    /// IPv6, and several hours of packet time.
+    @Test func darknetMixHasTheExpectedShapes() throws {
+        let scratch = ScratchDirectory()
+        let path = scratch.file("darknet.pcap")
+        #expect(try TeitenProcess.run(["synth", "-n", "30000", "--hours", "5", "-o", path]).status == 0)
+        let handle = try PcapHandle.open(file: path)
+        var record = PacketRecord()
+        var synAck = 0, rst = 0, slammer = 0, zmap = 0, mirai = 0, ipv6 = 0, port445 = 0
+        var hours = Set<Int64>()
+        while case .frame(let frame) = handle.next() {
+            guard FrameDecoder.decode(frame.bytes, linkType: handle.linkType, time: frame.time,
+                                      wireLength: frame.wireLength, into: &record) == nil else { continue }
+            hours.insert(record.time.seconds / 3600)
+            if record.ipVersion == 6 { ipv6 += 1 }
+            if record.transport == .tcp {
+                if record.tcp.flags == 0x12 { synAck += 1 }
+                if record.tcp.flags & 0x04 != 0 { rst += 1 }
+                if record.tcp.flags == 0x02 && record.ipID == 54321 { zmap += 1 }
+                if record.tcp.flags == 0x02 && record.destination.isIPv4 && record.tcp.sequence == record.destination.ipv4 { mirai += 1 }
+                if record.destinationPort == 445 { port445 += 1 }
+            }
+            if record.transport == .udp && record.destinationPort == 1434 && record.payloadLength == 376 { slammer += 1 }
+        }
+        #expect(synAck > 100 && rst > 50 && slammer > 100 && zmap > 100 && mirai > 50 && ipv6 > 200)
+        #expect(port445 > 1000, "445 leads the port mix")
+        #expect(hours.count == 5)
     }
 }
