@@ -6,7 +6,8 @@
 //   PacketDecoding   bytes -> PacketRecord; imports no libpcap, so it can be
 //                    unit-tested, truncation-tested at every length and fuzzed
 //   PcapCapture      the only code that calls libpcap
-//   TeitenCore       the ordered pipeline on packet time
+//   TeitenCore       the ordered pipeline on packet time: classifier, detectors, alert ledger
+//   TeitenOutput     writers off the capture thread: the alert stream
 //   TrafficSynthesis deterministic darknet-like pcap files (samples, tests, benchmarks)
 //   teiten           the command line and the daemon shell
 import PackageDescription
@@ -33,11 +34,12 @@ let package = Package(
         .target(name: "PacketDecoding", swiftSettings: strict),
         .target(name: "PcapCapture", dependencies: ["CPcap", "PacketDecoding"], swiftSettings: strict),
         .target(name: "TeitenCore", dependencies: ["PacketDecoding"], swiftSettings: strict),
+        .target(name: "TeitenOutput", dependencies: ["TeitenCore", "PacketDecoding"], swiftSettings: strict),
         .target(name: "TrafficSynthesis", swiftSettings: strict),
         .executableTarget(
             name: "teiten",
             dependencies: [
-                "PacketDecoding", "PcapCapture", "TeitenCore", "TrafficSynthesis",
+                "PacketDecoding", "PcapCapture", "TeitenCore", "TeitenOutput", "TrafficSynthesis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -45,7 +47,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TrafficSynthesis"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture", "PacketDecoding", "TrafficSynthesis", "TestSupport"]),
-        .testTarget(name: "TeitenCoreTests", dependencies: ["TeitenCore", "PacketDecoding", "TrafficSynthesis"]),
+        .testTarget(name: "TeitenCoreTests", dependencies: ["TeitenCore", "TeitenOutput", "PacketDecoding", "TrafficSynthesis", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TrafficSynthesis", "PacketDecoding", "PcapCapture", "TeitenCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

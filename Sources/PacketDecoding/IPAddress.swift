@@ -71,57 +71,105 @@ extension IPAddress {
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with `::` and an
     /// embedded dotted quad). Returns nil for anything else.
     public init?(_ text: some StringProtocol) {
-        if !text.contains(":") {
-            guard let v4 = Self.parseIPv4(text) else { return nil }
-            self.init(ipv4: v4)
-            return
-        }
-        var head: [UInt16] = [], tail: [UInt16] = []
-        let halves = text.split(separator: "::", maxSplits: 2, omittingEmptySubsequences: false)
-        guard halves.count <= 2 else { return nil }
-        func groups(_ part: Substring, allowV4Tail: Bool) -> [UInt16]? {
-            if part.isEmpty { return [] }
-            var out: [UInt16] = []
-            let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
-            for (index, piece) in pieces.enumerated() {
-                if allowV4Tail && index == pieces.count - 1 && piece.contains(".") {
-                    guard let v4 = Self.parseIPv4(piece) else { return nil }
-                    out.append(UInt16(v4 >> 16))
-                    out.append(UInt16(v4 & 0xffff))
-                } else {
-                    guard (1...4).contains(piece.count), let g = UInt16(piece, radix: 16) else { return nil }
-                    out.append(g)
-                }
-            }
-            return out
-        }
-        if halves.count == 2 {
-            guard let h = groups(Substring(halves[0]), allowV4Tail: false),
-                  let t = groups(Substring(halves[1]), allowV4Tail: true),
-                  h.count + t.count <= 7 else { return nil }
-            head = h
-            tail = t
-        } else {
-            guard let all = groups(Substring(halves[0]), allowV4Tail: true), all.count == 8 else { return nil }
-            head = all
-        }
-        let all = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
-        var high: UInt64 = 0, low: UInt64 = 0
-        for i in 0..<4 {
-            high = high << 16 | UInt64(all[i])
-            low = low << 16 | UInt64(all[i + 4])
-        }
-        self.init(high: high, low: low)
+        var text = String(text)
+        guard let parsed = text.withUTF8({ IPAddress.parse($0) }) else { return nil }
+        self = parsed
     }
 
-    private static func parseIPv4(_ text: some StringProtocol) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let octet = UInt8(part) else { return nil }
-            value = value << 8 | UInt32(octet)
+    /// The same parser over bytes, for loading large range files without
+    /// building a String per field.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> IPAddress? {
+        guard !bytes.isEmpty else { return nil }
+        if !bytes.contains(UInt8(ascii: ":")) {
+            return parseIPv4(bytes, from: 0, to: bytes.count).map { IPAddress(ipv4: $0) }
         }
-        return value
+        // Up to 8 groups; `gap` marks where "::" stands.
+        var groups = [UInt16](repeating: 0, count: 8)
+        var count = 0, gap = -1, index = 0
+        let end = bytes.count
+        if end >= 2 && bytes[0] == UInt8(ascii: ":") && bytes[1] == UInt8(ascii: ":") {
+            gap = 0
+            index = 2
+            if index == end { return IPAddress(high: 0, low: 0) }
+        } else if bytes[0] == UInt8(ascii: ":") {
+            return nil
+        }
+        while index < end {
+            guard count < 8 else { return nil }
+            var fieldEnd = index
+            while fieldEnd < end && bytes[fieldEnd] != UInt8(ascii: ":") { fieldEnd += 1 }
+            if fieldEnd == end && bytes[index..<fieldEnd].contains(UInt8(ascii: ".")) {
+                guard count <= 6, let v4 = parseIPv4(bytes, from: index, to: fieldEnd) else { return nil }
+                groups[count] = UInt16(v4 >> 16)
+                groups[count + 1] = UInt16(v4 & 0xFFFF)
+                count += 2
+                index = fieldEnd
+                break
+            }
+            let digits = fieldEnd - index
+            guard (1...4).contains(digits) else { return nil }
+            var value: UInt16 = 0
+            for position in index..<fieldEnd {
+                guard let nibble = hexValue(bytes[position]) else { return nil }
+                value = value << 4 | UInt16(nibble)
+            }
+            groups[count] = value
+            count += 1
+            index = fieldEnd
+            if index < end {  // at a colon
+                index += 1
+                if index < end && bytes[index] == UInt8(ascii: ":") {
+                    guard gap < 0 else { return nil }  // a second "::"
+                    gap = count
+                    index += 1
+                } else if index == end {
+                    return nil  // a trailing single colon
+                }
+            }
+        }
+        if gap >= 0 {
+            guard count < 8 else { return nil }
+            let tail = count - gap
+            for i in 0..<tail { groups[7 - i] = groups[count - 1 - i] }
+            for i in gap..<(8 - tail) { groups[i] = 0 }
+        } else {
+            guard count == 8 else { return nil }
+        }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in 0..<4 {
+            high = high << 16 | UInt64(groups[i])
+            low = low << 16 | UInt64(groups[i + 4])
+        }
+        return IPAddress(high: high, low: low)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    private static func parseIPv4(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt32? {
+        var value: UInt32 = 0, octet: UInt32 = 0, digits = 0, dots = 0
+        for index in start..<end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0; digits = 0; dots += 1
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                guard digits < 3 else { return nil }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                guard octet <= 255 else { return nil }
+                digits += 1
+            } else {
+                return nil
+            }
+        }
+        guard dots == 3, digits > 0 else { return nil }
+        return value << 8 | octet
     }
 }

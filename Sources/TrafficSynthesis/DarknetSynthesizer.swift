@@ -6,7 +6,8 @@
 /// - 34 % horizontal sweepers: one port over the dark /16 in a permuted order,
 ///   each with a tool's habits (ZMap's IP id 54321, masscan's id and window
 ///   1024, Mirai's sequence = destination, nmap's window 1024 and MSS);
-///   some sweep UDP 1434 with the 376-byte SQL Slammer payload;
+///   some sweep UDP 1434 with the 376-byte SQL Slammer payload (other UDP
+///   1434 probes carry a 1-byte SQL browser request);
 /// - 5 % vertical scanners: every port of one dark host, in order;
 /// - 4 % backscatter: SYN-ACK and RST from victims of spoofed floods, and
 ///   ICMP unreachables and echo replies;
@@ -149,7 +150,7 @@ public struct DarknetSynthesizer {
         let port: UInt16
         let payload: [UInt8]
         switch roll {
-        case 0..<30: port = 1434; payload = Self.slammerPayload
+        case 0..<30: port = 1434; payload = [0x02]  // SQL Server Resolution Protocol browse request
         case 30..<50: port = 53; payload = Self.dnsQuery(id: random.u16())
         case 50..<65: port = 123; payload = [0x23] + [UInt8](repeating: 0, count: 47)  // NTP v4 client
         case 65..<80: port = 5060; payload = Array("OPTIONS sip:nm SIP/2.0\r\nVia: SIP/2.0/UDP nm;branch=foo\r\n\r\n".utf8)

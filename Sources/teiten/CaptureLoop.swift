@@ -4,6 +4,7 @@ import Glibc
 import PacketDecoding
 import PcapCapture
 import TeitenCore
+import TeitenOutput
 
 /// The capture thread's loop: frames from libpcap into the pipeline, until
 /// the file ends, a stop signal arrives, or a packet limit is reached.
@@ -15,6 +16,8 @@ import TeitenCore
 struct CaptureLoop<Source: FrameSource> {
     let source: Source
     let packetLimit: UInt64?
+    /// Where finished alerts are handed over; nil: they are only counted.
+    let alerts: AlertStreamWriter?
 
     func run(_ pipeline: inout SensorPipeline) -> RunOutcome {
         let started = MonotonicClock.seconds()
@@ -34,9 +37,11 @@ struct CaptureLoop<Source: FrameSource> {
             switch source.next() {
             case .frame(let frame):
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                if pipeline.hasAlerts { handOver(&pipeline) }
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     if StopSignal.requested != nil { break reading }
+                    if HangupSignal.take() { alerts?.reopen() }
                     progress?.update(packets: outcome.packets, fileOffset: source.fileOffset)
                 }
             case .none:
@@ -60,6 +65,7 @@ struct CaptureLoop<Source: FrameSource> {
             switch handle.next() {
             case .frame(let frame):
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                if pipeline.hasAlerts { handOver(&pipeline) }
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
@@ -68,6 +74,8 @@ struct CaptureLoop<Source: FrameSource> {
                 // Nothing ready: sleep until packets, a stop, or the tick interval.
                 handle.waitForFrames(timeoutMilliseconds: CaptureLoopTiming.idleWaitMilliseconds, wakeDescriptor: StopSignal.wakeDescriptor)
                 pipeline.tick(wallTime: MonotonicClock.wallTime())
+                if pipeline.hasAlerts { handOver(&pipeline) }
+                if HangupSignal.take() { alerts?.reopen() }
             case .end:
                 break capturing  // pcap_breakloop from the stop signal
             case .failed(let error):
@@ -76,6 +84,13 @@ struct CaptureLoop<Source: FrameSource> {
             }
         }
         return outcome
+    }
+
+    /// Finished alert lines go to the writer thread (or are dropped when
+    /// there is no alert stream: the ledger has counted them).
+    private func handOver(_ pipeline: inout SensorPipeline) {
+        let lines = pipeline.takeAlerts()
+        alerts?.submit(lines)
     }
 
     private func fileSize(_ path: String) -> Int64? {

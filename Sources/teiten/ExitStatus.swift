@@ -13,6 +13,8 @@ enum ExitStatus {
     static let softwareError = ExitCode(70)
     /// No permission to capture (needs root or CAP_NET_RAW).
     static let noPermission = ExitCode(77)
-    /// A setting or filter was refused (bad snaplen, BPF syntax).
+    /// The alert file cannot be created or opened for writing.
+    static let cannotCreateOutput = ExitCode(73)
+    /// A setting, filter or country database was refused.
     static let configuration = ExitCode(78)
 }

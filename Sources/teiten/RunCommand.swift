@@ -2,6 +2,10 @@ import ArgumentParser
 import PacketDecoding
 import PcapCapture
 import TeitenCore
+import TeitenOutput
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `teiten run`: the sensor itself, on a capture file or a live interface.
 struct RunCommand: ParsableCommand {
@@ -49,6 +53,29 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Live: hand each packet over at once (lower latency, lower throughput).")
     var immediate = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Where alerts go, as JSON Lines: a file (appended to; reopened on SIGHUP) or - for standard output. Without it, alerts are only counted in the summary.",
+        valueName: "path"))
+    var alerts: String?
+
+    @Option(name: .long, help: ArgumentHelp("This sensor's name in every alert line (default: the host name).", valueName: "id"))
+    var sensorID: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Country database: a tor-geoipdb file of IPv4 or IPv6 ranges (repeat for both). Default: /usr/share/tor/geoip and geoip6 when present.",
+        valueName: "path"))
+    var geoDB: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The sensor's own live addresses (repeatable): their packets are never scans. Live capture adds the interface's addresses.",
+        valueName: "cidr"))
+    var localNetwork: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Address space with no live hosts (repeatable): every first contact there is a failed one, so sweepers are named within about 4 probes.",
+        valueName: "cidr"))
+    var darkNetwork: [String] = []
+
     @Option(name: [.customShort("c"), .long], help: ArgumentHelp(
         "Stop after this many packets have been read.", valueName: "n"))
     var count: UInt64?
@@ -76,6 +103,29 @@ struct RunCommand: ParsableCommand {
         }
         guard snaplen > 0 else { throw ValidationError("--snaplen must be positive (got \(snaplen)).") }
         guard bufferSize > 0, bufferSize <= 2047 else { throw ValidationError("--buffer-size must be 1 to 2047 MiB (got \(bufferSize)).") }
+        for text in localNetwork + darkNetwork where AddressPrefix(text) == nil {
+            throw ValidationError("'\(text)' is not a network in CIDR form (e.g. 198.51.100.0/24 or 2001:db8::/32, host bits zero).")
+        }
+    }
+
+    /// The pipeline's settings from the options; country files are loaded here.
+    private func pipelineConfiguration(interfaceAddresses: [IPAddress]) throws -> SensorPipeline.Configuration {
+        var configuration = SensorPipeline.Configuration()
+        for text in localNetwork { configuration.localNetworks.append(AddressPrefix(text)!) }
+        for address in interfaceAddresses {
+            configuration.localNetworks.append(AddressPrefix(address.description)!)
+        }
+        for text in darkNetwork { configuration.darkNetworks.append(AddressPrefix(text)!) }
+        let geoPaths = geoDB.isEmpty
+            ? [CountryDatabase.defaultIPv4Path, CountryDatabase.defaultIPv6Path].filter { access($0, R_OK) == 0 }
+            : geoDB
+        do {
+            for path in geoPaths { try configuration.countries.load(path: path) }
+        } catch {
+            StandardError.line(error.description)
+            throw ExitStatus.configuration
+        }
+        return configuration
     }
 
     func run() throws {
@@ -115,19 +165,42 @@ struct RunCommand: ParsableCommand {
         if case .unsupported(let dlt) = source.linkType {
             StandardError.line("warning: \(source.name): link type \(dlt) is not decoded; its frames are counted as \(DecodeFailure.unsupportedLinkType.name)")
         }
+        let configuration = try pipelineConfiguration(
+            interfaceAddresses: source.isLive ? PcapHandle.addresses(ofInterface: source.name) : [])
+        var writer: AlertStreamWriter?
+        if let alerts {
+            do {
+                writer = try AlertStreamWriter(path: alerts, sensor: sensorID ?? Self.hostName())
+            } catch {
+                StandardError.line(error.description)
+                throw ExitStatus.cannotCreateOutput
+            }
+        }
         StopSignal.install(breaking: handle)
-        var pipeline = SensorPipeline(linkType: source.linkType)
-        let outcome = CaptureLoop(source: source, packetLimit: count).run(&pipeline)
+        HangupSignal.install()
+        var pipeline = SensorPipeline(linkType: source.linkType, configuration: configuration)
+        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer).run(&pipeline)
         pipeline.finish()
+        writer?.submit(pipeline.takeAlerts())
+        writer?.close()
 
         if !quiet {
-            StandardError.write(RunSummary(name: source.name, outcome: outcome, pipeline: pipeline).text)
+            StandardError.write(RunSummary(name: source.name, outcome: outcome, pipeline: pipeline, writer: writer).text)
+        }
+        if let error = writer?.statistics.lastError {
+            StandardError.line("warning: \(alerts ?? ""): \(writer?.statistics.writeErrors ?? 0) alert writes failed, last: \(error)")
         }
         if let damage = outcome.damage {
             StandardError.line("warning: \(damage.description) (processed \(Format.count(outcome.packets)) packets before it)")
             if outcome.isLive { throw ExitStatus.softwareError }  // the interface failed under us
             if strict { throw ExitStatus.damagedInput }
         }
+    }
+
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "teiten" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func exitCode(for error: CaptureError) -> ExitCode {

@@ -1,6 +1,7 @@
 import PacketDecoding
 import PcapCapture
 import TeitenCore
+import TeitenOutput
 
 /// The few lines written to standard error when a run ends: what was read,
 /// what decoded, what did not and why, how fast.
@@ -8,6 +9,7 @@ struct RunSummary {
     let name: String
     let outcome: RunOutcome
     let pipeline: SensorPipeline
+    let writer: AlertStreamWriter?
 
     var text: String {
         let tally = pipeline.tally
@@ -29,6 +31,24 @@ struct RunSummary {
         }
         if pipeline.clock.outOfOrderPackets > 0 { link += "; \(Format.count(pipeline.clock.outOfOrderPackets)) out of order" }
         lines.append(link)
+        lines.append("  classes     probe \(Format.count(pipeline.packets(of: .probe))), backscatter \(Format.count(pipeline.packets(of: .backscatter))), "
+            + "local \(Format.count(pipeline.packets(of: .localOutbound))), other \(Format.count(pipeline.packets(of: .other)))")
+        let ledger = pipeline.detection.ledger
+        let kinds = zip(Alert.Kind.allCases, ledger.alertsByKind).filter { $0.1 > 0 }
+            .map { "\($0.0.rawValue) \(Format.count($0.1))" }.joined(separator: ", ")
+        var alerts = "  alerts      \(Format.count(ledger.episodesOpened)) episodes" + (kinds.isEmpty ? "" : ": \(kinds)")
+        if ledger.linesSuppressed > 0 || ledger.episodesRefused > 0 {
+            alerts += "; \(Format.count(ledger.linesSuppressed)) lines over the rate cap, \(Format.count(ledger.episodesRefused)) episodes over the table cap"
+        }
+        if let writer {
+            let stats = writer.statistics
+            alerts += "; \(Format.count(stats.written)) lines written to \(writer.path == "-" ? "standard output" : writer.path)"
+            if stats.dropped > 0 { alerts += ", \(Format.count(stats.dropped)) dropped (writer queue full)" }
+        }
+        lines.append(alerts)
+        if pipeline.detection.evictions > 0 {
+            lines.append("  tables      \(Format.count(pipeline.detection.evictions)) stalest entries evicted to stay within fixed sizes")
+        }
         if tally.truncatedBySnapshot > 0 {
             lines.append("  snapshot    \(Format.count(tally.truncatedBySnapshot)) packets captured shorter than on the wire")
         }

@@ -1,0 +1,210 @@
+public import PacketDecoding
+
+/// Turns detector crossings into episodes and episodes into alert lines:
+/// `start` when a threshold is first crossed, `update` at most every
+/// `updateIntervalSeconds` while it grows, `end` with final totals when
+/// nothing has added to it for its window, or when the run ends. An episode
+/// is keyed by (source, kind, port or target); once it ends, the same
+/// source scanning again opens a new one: nothing is silently folded away.
+///
+/// Bounded: at most `maximumEpisodes` at once (further ones are counted in
+/// `episodesRefused`), and at most `alertsPerSecond` new-episode or update
+/// lines per second of packet time (further ones counted in
+/// `linesSuppressed`; an episode whose start was not written writes no end).
+public struct AlertLedger {
+    /// What a detector knows when its threshold is crossed.
+    struct Opening {
+        var kind: Alert.Kind
+        var method: Alert.Method
+        var source: IPAddress?
+        var destination: IPAddress?
+        var transport: TransportProtocol
+        var windowSeconds: Int
+        var firstSeen: PacketTime
+        var packets: UInt64
+        var targets: [UInt64] = []
+        var ports: [UInt64] = []
+        var sources: [UInt64] = []
+        var signature: String? = nil
+        var tool: String? = nil
+        /// A distinct-source count known without the elements (port surge).
+        var presetSources = 0
+        /// The port's baseline when it surged (port surge).
+        var baseline: Double? = nil
+    }
+
+    private struct Episode {
+        let id: UInt64
+        var opening: Opening
+        var lastSeen: PacketTime
+        var packets: UInt64
+        var targets = DistinctCount()
+        var ports = DistinctCount()
+        var sources = DistinctCount()
+        var listedPorts: [UInt16] = []
+        var sourcePorts: [UInt16] = []
+        var lastLineAt: PacketTime
+        var packetsAtLastLine: UInt64
+        var written: Bool
+    }
+
+    public let tunables: Tunables
+    /// Resolves a source's country for the alert line; "ZZ" when absent.
+    public var country: @Sendable (IPAddress) -> String = { _ in "ZZ" }
+
+    private var episodes: [UInt64: Episode] = [:]
+    private var nextID: UInt64 = 1
+    private var currentSecond: Int64 = .min
+    private var linesThisSecond = 0
+    /// Alert lines ready to be written, oldest first.
+    public private(set) var outbox: [Alert] = []
+
+    public private(set) var episodesOpened: UInt64 = 0
+    public private(set) var episodesRefused: UInt64 = 0
+    public private(set) var linesSuppressed: UInt64 = 0
+    public private(set) var alertsByKind = [UInt64](repeating: 0, count: Alert.Kind.allCases.count)
+
+    public init(tunables: Tunables) {
+        self.tunables = tunables
+        episodes.reserveCapacity(min(tunables.maximumEpisodes, 4096))
+        outbox.reserveCapacity(256)
+    }
+
+    public var activeEpisodes: Int { episodes.count }
+
+    @inline(__always)
+    func isActive(_ key: UInt64) -> Bool { episodes[key] != nil }
+
+    /// Opens an episode under `key` and writes its start line.
+    mutating func open(_ key: UInt64, _ opening: Opening, at time: PacketTime) {
+        guard episodes.count < tunables.maximumEpisodes else { episodesRefused &+= 1; return }
+        var episode = Episode(id: nextID, opening: opening, lastSeen: time, packets: opening.packets,
+                              lastLineAt: time, packetsAtLastLine: opening.packets, written: false)
+        nextID &+= 1
+        for target in opening.targets { episode.targets.insert(target) }
+        for port in opening.ports {
+            episode.ports.insert(port)
+            if episode.listedPorts.count < tunables.maximumListedPorts { episode.listedPorts.append(UInt16(truncatingIfNeeded: port)) }
+        }
+        for source in opening.sources { episode.sources.insert(source) }
+        episode.written = allowLine(at: time)
+        episodesOpened &+= 1
+        if episode.written {
+            alertsByKind[kindIndex(opening.kind)] &+= 1
+            outbox.append(line(episode, phase: .start, at: time))
+        }
+        episodes[key] = episode
+    }
+
+    /// Adds a packet to an open episode; returns false when `key` has none.
+    /// The episode is changed in place (through `values[index]`): reading it
+    /// out and writing it back would copy its sets on every packet.
+    @discardableResult
+    mutating func extend(_ key: UInt64, packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?,
+                         tool: String? = nil) -> Bool {
+        guard let index = episodes.index(forKey: key) else { return false }
+        let updateDue = Self.add(packet, target: target, port: port, source: source, tool: tool,
+                                 to: &episodes.values[index], tunables: tunables)
+        if updateDue && allowLine(at: packet.time) {
+            episodes.values[index].lastLineAt = packet.time
+            episodes.values[index].packetsAtLastLine = episodes.values[index].packets
+            outbox.append(line(episodes.values[index], phase: .update, at: packet.time))
+        }
+        return true
+    }
+
+    /// Adds one packet to an episode's totals; true when an update line is due.
+    private static func add(_ packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?, tool: String?,
+                            to episode: inout Episode, tunables: Tunables) -> Bool {
+        episode.packets &+= 1
+        if packet.time > episode.lastSeen { episode.lastSeen = packet.time }
+        if let target { episode.targets.insert(target) }
+        if let port, episode.ports.insert(UInt64(port)) && episode.listedPorts.count < tunables.maximumListedPorts {
+            episode.listedPorts.append(port)
+        }
+        if let source { episode.sources.insert(source) }
+        if episode.opening.kind == .backscatter && episode.sourcePorts.count < tunables.maximumListedPorts
+            && !episode.sourcePorts.contains(packet.sourcePort) {
+            episode.sourcePorts.append(packet.sourcePort)
+        }
+        if let tool { episode.opening.tool = tool }
+        return tunables.updateIntervalSeconds > 0 && episode.written
+            && packet.time.nanoseconds - episode.lastLineAt.nanoseconds >= Int64(tunables.updateIntervalSeconds) * 1_000_000_000
+            && episode.packets > episode.packetsAtLastLine
+    }
+
+    /// Ends every episode idle for longer than its window at `now`.
+    mutating func expire(now: PacketTime) {
+        var ended: [UInt64] = []
+        for (key, episode) in episodes
+        where now.nanoseconds - episode.lastSeen.nanoseconds > Int64(episode.opening.windowSeconds) * 1_000_000_000 {
+            ended.append(key)
+        }
+        // Oldest first, so the stream reads in time order.
+        ended.sort { episodes[$0]!.lastSeen < episodes[$1]!.lastSeen }
+        for key in ended { close(key, at: episodes[key]!.lastSeen) }
+    }
+
+    /// The run ends: every open episode ends now, with its final totals.
+    mutating func finish(now: PacketTime) {
+        let keys = episodes.keys.sorted { episodes[$0]!.id < episodes[$1]!.id }
+        for key in keys { close(key, at: now) }
+    }
+
+    /// Hands over the lines written since the last call.
+    public mutating func takeAlerts() -> [Alert] {
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
+    }
+
+    public var hasAlerts: Bool { !outbox.isEmpty }
+
+    func openSource(_ key: UInt64) -> IPAddress? { episodes[key]?.opening.source }
+
+    private mutating func close(_ key: UInt64, at time: PacketTime) {
+        guard let episode = episodes.removeValue(forKey: key) else { return }
+        if episode.written { outbox.append(line(episode, phase: .end, at: max(time, episode.lastSeen))) }
+    }
+
+    private mutating func allowLine(at time: PacketTime) -> Bool {
+        let second = time.seconds
+        if second != currentSecond { currentSecond = second; linesThisSecond = 0 }
+        guard linesThisSecond < tunables.alertsPerSecond else { linesSuppressed &+= 1; return false }
+        linesThisSecond += 1
+        return true
+    }
+
+    private func kindIndex(_ kind: Alert.Kind) -> Int { Alert.Kind.allCases.firstIndex(of: kind)! }
+
+    private func line(_ episode: Episode, phase: Alert.Phase, at time: PacketTime) -> Alert {
+        let opening = episode.opening
+        let targets = max(episode.targets.count, opening.destination == nil ? 0 : 1)
+        let ports = max(episode.ports.count, episode.listedPorts.isEmpty ? 0 : 1)
+        let sources = max(episode.sources.count, opening.presetSources)
+        let usesSources = opening.kind == .flood || opening.kind == .portSurge
+        return Alert(
+            timestamp: time, phase: phase, kind: opening.kind, episodeID: episode.id,
+            source: opening.source, sourceCountry: opening.source.map(country) ?? "ZZ",
+            transport: opening.transport, destinationPorts: episode.listedPorts.map(Int.init).sorted(),
+            destination: opening.destination, targets: targets, ports: ports,
+            sources: usesSources ? sources : nil, packets: episode.packets,
+            firstSeen: opening.firstSeen, lastSeen: episode.lastSeen, windowSeconds: opening.windowSeconds,
+            severity: Self.severity(kind: opening.kind, targets: targets, ports: ports, sources: sources, tunables: tunables),
+            tool: opening.tool, signature: opening.signature, method: opening.method,
+            sourcePorts: opening.kind == .backscatter ? episode.sourcePorts.map(Int.init).sorted() : nil,
+            countsExact: episode.targets.isExact && episode.ports.isExact && episode.sources.isExact,
+            baseline: opening.baseline)
+    }
+
+    /// Worms and floods are high; backscatter and surges medium; scans low,
+    /// medium once ten times their threshold (documented in docs/alerts.md).
+    static func severity(kind: Alert.Kind, targets: Int, ports: Int, sources: Int, tunables: Tunables) -> Alert.Severity {
+        switch kind {
+        case .worm, .flood: return .high
+        case .backscatter, .portSurge: return .medium
+        case .verticalScan: return ports >= 10 * tunables.verticalScanPorts ? .medium : .low
+        case .horizontalSweep: return targets >= 10 * tunables.horizontalSweepTargets ? .medium : .low
+        case .blockScan: return targets * ports >= 100 * tunables.blockScanTargets * tunables.blockScanPorts ? .medium : .low
+        }
+    }
+}

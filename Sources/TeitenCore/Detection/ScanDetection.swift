@@ -1,0 +1,246 @@
+public import PacketDecoding
+
+/// The detection stage: every probe and backscatter packet visits, in this
+/// order, the worm signatures, the vertical, horizontal and block scan
+/// windows, the flood window, the dark-space random walk and the port-surge
+/// counters (probes), or the backscatter window (replies). Crossings open
+/// episodes in the `AlertLedger`; packets of an open episode extend it
+/// instead of filling windows.
+///
+/// Every table is fixed-size (Tunables.trackedKeys, trackedSources); nothing
+/// grows with the number of sources.
+public struct ScanDetection {
+    public let tunables: Tunables
+    public var ledger: AlertLedger
+    /// `--dark-network`: first contacts there are failed connections (TRW).
+    public let darkNetworks: PrefixList
+
+    private var vertical: WindowTable
+    private var horizontal: WindowTable
+    private var blockPorts: WindowTable
+    private var blockTargets: WindowTable
+    private var backscatter: WindowTable
+    private var flood: WindowTable
+    private var worms: WindowTable
+    private var fingerprints: FingerprintTally
+    private let signatures = SignatureIndex()
+    private var walk: DarkSpaceWalk
+    private var surge: PortSurge
+    private var lastExpirySecond: Int64 = .min
+
+    public init(tunables: Tunables = Tunables(), darkNetworks: PrefixList = PrefixList()) {
+        self.tunables = tunables
+        self.darkNetworks = darkNetworks
+        ledger = AlertLedger(tunables: tunables)
+        let keys = tunables.trackedKeys
+        vertical = WindowTable(capacity: tunables.verticalScanPorts, windowSeconds: tunables.verticalScanWindowSeconds, maximumKeys: keys)
+        horizontal = WindowTable(capacity: tunables.horizontalSweepTargets, windowSeconds: tunables.horizontalSweepWindowSeconds, maximumKeys: keys)
+        blockPorts = WindowTable(capacity: tunables.blockScanPorts, windowSeconds: tunables.blockScanWindowSeconds, maximumKeys: keys)
+        blockTargets = WindowTable(capacity: tunables.blockScanTargets, windowSeconds: tunables.blockScanWindowSeconds, maximumKeys: keys)
+        backscatter = WindowTable(capacity: tunables.backscatterTargets, windowSeconds: tunables.backscatterWindowSeconds, maximumKeys: keys)
+        flood = WindowTable(capacity: tunables.floodSources, windowSeconds: tunables.floodWindowSeconds, maximumKeys: max(1024, keys / 16))
+        let wormEvidence = WormSignature.table.filter { !$0.isPortOnly }.map(\.minimumTargets).max() ?? 1
+        worms = WindowTable(capacity: wormEvidence, windowSeconds: tunables.wormWindowSeconds, maximumKeys: keys / 4)
+        fingerprints = FingerprintTally(capacity: tunables.trackedSources)
+        walk = DarkSpaceWalk(tunables: tunables)
+        surge = PortSurge(tunables: tunables)
+    }
+
+    /// Evictions from every fixed table, for the summary and metrics.
+    public var evictions: UInt64 {
+        vertical.evictions &+ horizontal.evictions &+ blockPorts.evictions &+ blockTargets.evictions
+            &+ backscatter.evictions &+ flood.evictions &+ worms.evictions &+ fingerprints.evictions
+            &+ walk.evictions &+ surge.evictions
+    }
+
+    public mutating func observe(_ packet: PacketRecord, as trafficClass: TrafficClass) {
+        switch trafficClass {
+        case .probe: observeProbe(packet)
+        case .backscatter: observeBackscatter(packet)
+        case .localOutbound: walk.observeReply(fromLocal: packet)
+        case .other: break
+        }
+        advance(to: packet.time)
+    }
+
+    /// Packet time moved on (a packet, or a wall-clock tick on a quiet live
+    /// link): end idle episodes, close surge intervals.
+    public mutating func advance(to time: PacketTime) {
+        let second = time.seconds
+        guard second != lastExpirySecond else { return }
+        lastExpirySecond = second
+        ledger.expire(now: time)
+        surge.advance(to: time, ledger: &ledger)
+    }
+
+    public mutating func finish(at time: PacketTime) {
+        surge.finish(at: time, ledger: &ledger)
+        ledger.finish(now: time)
+    }
+
+    // MARK: Probes
+
+    private mutating func observeProbe(_ packet: PacketRecord) {
+        let now = packet.time.nanoseconds
+        let port = Self.servicePort(packet)
+        let proto = UInt64(packet.transport.rawValue)
+        let source = packet.source
+        let target = KeyHash.element(packet.destination)
+        let sourceKey = KeyHash.address(source)
+        if packet.transport == .tcp && packet.tcp.flags & TCPSummary.syn != 0 {
+            fingerprints.record(source: sourceKey, tool: ScanningTool.fingerprint(packet))
+        }
+
+        // Worm signatures with evidence beyond the port: their own, low thresholds.
+        var handledAsWorm = false
+        if let index = signatures.candidate(packet) {
+            let signature = WormSignature.table[index]
+            if !signature.isPortOnly && signature.matches(packet) {
+                handledAsWorm = true
+                let key = KeyHash.key(source, Tag.worm | UInt64(index))
+                if !ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil) {
+                    let live = worms.observe(key: key, element: target, at: now)
+                    if live >= signature.minimumTargets {
+                        let window = worms.snapshot(key: key, at: now)
+                        ledger.open(key, .init(kind: .worm, method: .signature, source: source, destination: nil,
+                                               transport: packet.transport, windowSeconds: tunables.wormWindowSeconds,
+                                               firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                                               targets: window.elements, ports: [UInt64(port)],
+                                               signature: signature.name, tool: toolName(sourceKey)), at: packet.time)
+                        worms.reset(key: key)
+                    }
+                }
+            }
+        }
+
+        // Vertical: many ports of one destination.
+        let verticalKey = KeyHash.key(source, packet.destination, Tag.vertical | proto)
+        if !ledger.extend(verticalKey, packet: packet, target: UInt64(target), port: port, source: nil, tool: nil) {
+            if vertical.observe(key: verticalKey, element: UInt32(port), at: now) >= tunables.verticalScanPorts {
+                let window = vertical.snapshot(key: verticalKey, at: now)
+                ledger.open(verticalKey, .init(kind: .verticalScan, method: .threshold, source: source, destination: packet.destination,
+                                               transport: packet.transport, windowSeconds: tunables.verticalScanWindowSeconds,
+                                               firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                                               targets: [UInt64(target)], ports: window.elements, tool: toolName(sourceKey)), at: packet.time)
+                vertical.reset(key: verticalKey)
+            }
+        }
+
+        // Horizontal: one port on many destinations (a worm, when a port-only
+        // signature names the port and no scanning tool explains the sweep).
+        let sweepKey = KeyHash.key(source, Tag.sweep | proto << 16 | UInt64(port))
+        if !handledAsWorm && !ledger.extend(sweepKey, packet: packet, target: UInt64(target), port: port, source: nil) {
+            if horizontal.observe(key: sweepKey, element: target, at: now) >= tunables.horizontalSweepTargets {
+                openSweep(sweepKey, packet: packet, port: port, method: .threshold, window: horizontal.snapshot(key: sweepKey, at: now))
+                horizontal.reset(key: sweepKey)
+            }
+        }
+
+        // Block: many ports on many destinations.
+        let blockKey = KeyHash.key(source, Tag.block | proto)
+        if !ledger.extend(blockKey, packet: packet, target: UInt64(target), port: port, source: nil) {
+            let ports = blockPorts.observe(key: blockKey, element: UInt32(port), at: now)
+            let targets = blockTargets.observe(key: blockKey, element: target, at: now)
+            if ports >= tunables.blockScanPorts && targets >= tunables.blockScanTargets {
+                let portWindow = blockPorts.snapshot(key: blockKey, at: now)
+                let targetWindow = blockTargets.snapshot(key: blockKey, at: now)
+                ledger.open(blockKey, .init(kind: .blockScan, method: .threshold, source: source, destination: nil,
+                                            transport: packet.transport, windowSeconds: tunables.blockScanWindowSeconds,
+                                            firstSeen: PacketTime(nanoseconds: min(portWindow.firstSeen, targetWindow.firstSeen)),
+                                            packets: max(portWindow.packets, targetWindow.packets),
+                                            targets: targetWindow.elements, ports: portWindow.elements, tool: toolName(sourceKey)),
+                            at: packet.time)
+                blockPorts.reset(key: blockKey)
+                blockTargets.reset(key: blockKey)
+            }
+        }
+
+        // Flood: many sources to one destination and port.
+        let floodKey = KeyHash.key(packet.destination, Tag.flood | proto << 16 | UInt64(port))
+        let sourceElement = KeyHash.element(source)
+        if !ledger.extend(floodKey, packet: packet, target: nil, port: port, source: UInt64(sourceElement)) {
+            if flood.observe(key: floodKey, element: sourceElement, at: now) >= tunables.floodSources {
+                let window = flood.snapshot(key: floodKey, at: now)
+                ledger.open(floodKey, .init(kind: .flood, method: .threshold, source: nil, destination: packet.destination,
+                                            transport: packet.transport, windowSeconds: tunables.floodWindowSeconds,
+                                            firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                                            ports: [UInt64(port)], sources: window.elements), at: packet.time)
+                flood.reset(key: floodKey)
+            }
+        }
+
+        // Dark space: the Threshold Random Walk names a sweeper within a few
+        // first contacts, long before the sweep threshold.
+        if !darkNetworks.isEmpty && !handledAsWorm && darkNetworks.contains(packet.destination) && !ledger.isActive(sweepKey) {
+            if walk.observeDarkContact(source: source, target: target, at: now) {
+                openSweep(sweepKey, packet: packet, port: port, method: .sequential,
+                          window: walk.snapshot(source: source, at: now))
+            }
+        }
+
+        surge.observe(packet, port: port, source: sourceElement)
+    }
+
+    private mutating func openSweep(_ key: UInt64, packet: PacketRecord, port: UInt16, method: Alert.Method,
+                                    window: (elements: [UInt64], firstSeen: Int64, packets: UInt64)) {
+        let sourceKey = KeyHash.address(packet.source)
+        let tool = fingerprints.tool(of: sourceKey, majority: tunables.fingerprintMajority)
+        var kind = Alert.Kind.horizontalSweep
+        var signature: String?
+        if tool == nil || tool == .mirai, let index = signatures.candidate(packet), WormSignature.table[index].isPortOnly {
+            kind = .worm
+            signature = WormSignature.table[index].name
+        }
+        let windowSeconds = method == .sequential ? DarkSpaceWalk.windowSeconds : tunables.horizontalSweepWindowSeconds
+        ledger.open(key, .init(kind: kind, method: method, source: packet.source, destination: nil,
+                               transport: packet.transport, windowSeconds: windowSeconds,
+                               firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                               targets: window.elements, ports: [UInt64(port)], signature: signature, tool: tool?.name),
+                    at: packet.time)
+    }
+
+    // MARK: Backscatter
+
+    private mutating func observeBackscatter(_ packet: PacketRecord) {
+        let now = packet.time.nanoseconds
+        let target = KeyHash.element(packet.destination)
+        let port = Self.servicePort(packet)
+        let key = KeyHash.key(packet.source, Tag.backscatter)
+        if ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil) { return }
+        if backscatter.observe(key: key, element: target, at: now) >= tunables.backscatterTargets {
+            let window = backscatter.snapshot(key: key, at: now)
+            ledger.open(key, .init(kind: .backscatter, method: .threshold, source: packet.source, destination: nil,
+                                   transport: packet.transport, windowSeconds: tunables.backscatterWindowSeconds,
+                                   firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                                   targets: window.elements, ports: [UInt64(port)]), at: packet.time)
+            backscatter.reset(key: key)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func toolName(_ sourceKey: UInt64) -> String? {
+        fingerprints.tool(of: sourceKey, majority: tunables.fingerprintMajority)?.name
+    }
+
+    /// The contract's "port": TCP/UDP destination port, ICMP/ICMPv6 type, else 0.
+    @inline(__always)
+    public static func servicePort(_ packet: PacketRecord) -> UInt16 {
+        switch packet.transport {
+        case .tcp, .udp: packet.destinationPort
+        case .icmp, .icmp6: UInt16(packet.icmpType)
+        default: 0
+        }
+    }
+
+    /// Distinguishes the detectors' keys in the shared key space.
+    enum Tag {
+        static let vertical: UInt64 = 1 << 56
+        static let sweep: UInt64 = 2 << 56
+        static let block: UInt64 = 3 << 56
+        static let flood: UInt64 = 4 << 56
+        static let backscatter: UInt64 = 5 << 56
+        static let worm: UInt64 = 6 << 56
+        static let surge: UInt64 = 7 << 56
+    }
+}

@@ -1,0 +1,136 @@
+/// Counts distinct elements per key within a sliding window of packet time,
+/// exactly, in fixed memory: the building block of every scan detector.
+///
+/// Each tracked key owns a slot of `capacity` entries (element, last time
+/// seen), where `capacity` is the detector's threshold: a key needs no more
+/// to tell whether the threshold is reached, because once it is, the alert
+/// ledger takes over the counting. A slot keeps its live entries packed at
+/// the front; expired ones are swapped out as they are met, so observing a
+/// key costs as much as its live elements, and the window slides with every
+/// packet: a scan that straddles any minute, hour or window boundary is
+/// still seen.
+///
+/// Keys live in a set-associative table (scanlogd's fixed hash table, with
+/// four ways per bucket): a key can only be in the four slots of its bucket;
+/// a new key takes the stalest of them. An evicted key that was still within
+/// its window is counted in `evictions`. A spoofed flood of fresh sources
+/// churns the table but never grows it.
+struct WindowTable {
+    static let ways = 4
+
+    /// A key's bookkeeping, together so that one lookup touches one line.
+    private struct Slot {
+        var key: UInt64 = 0
+        var lastSeen: Int64 = .min
+        /// Packets seen for the key since its window was last empty.
+        var packets: UInt32 = 0
+        /// Live entries, packed at the front of the slot's entries.
+        var used: UInt8 = 0
+    }
+
+    private struct Entry {
+        var time: Int64 = 0
+        var element: UInt32 = 0
+    }
+
+    let capacity: Int
+    let windowNanoseconds: Int64
+    /// Slots (keys tracked at most), a power of two.
+    let slots: Int
+    private let bucketMask: Int
+    private var table: [Slot]
+    private var entries: [Entry]
+    private(set) var evictions: UInt64 = 0
+
+    init(capacity: Int, windowSeconds: Int, maximumKeys: Int) {
+        self.capacity = min(255, max(1, capacity))
+        windowNanoseconds = Int64(windowSeconds) * 1_000_000_000
+        var count = Self.ways * 16
+        while count < maximumKeys { count <<= 1 }
+        slots = count
+        bucketMask = count / Self.ways - 1
+        table = [Slot](repeating: Slot(), count: count)
+        entries = [Entry](repeating: Entry(), count: count * self.capacity)
+    }
+
+    /// Records `element` for `key` at `time`; returns how many distinct
+    /// elements the key has within the window ending at `time` (at most
+    /// `capacity`). `key` must already be well mixed (KeyHash).
+    mutating func observe(key: UInt64, element: UInt32, at time: Int64) -> Int {
+        let slot = find(key) ?? claim(key, at: time)
+        let cutoff = time &- windowNanoseconds
+        let base = slot &* capacity
+        let live = entries.withUnsafeMutableBufferPointer { entries -> Int in
+            var index = base
+            var end = base &+ Int(table[slot].used)
+            var found = false
+            while index < end {
+                if entries[index].time <= cutoff {  // expired: swap the last live entry in
+                    end &-= 1
+                    entries[index] = entries[end]
+                    continue
+                }
+                if entries[index].element == element {
+                    found = true
+                    if time > entries[index].time { entries[index].time = time }
+                }
+                index &+= 1
+            }
+            table[slot].packets = end == base ? 1 : table[slot].packets &+ 1
+            if !found && end < base &+ capacity {
+                entries[end] = Entry(time: time, element: element)
+                end &+= 1
+            }
+            return end &- base
+        }
+        if time > table[slot].lastSeen { table[slot].lastSeen = time }
+        table[slot].used = UInt8(truncatingIfNeeded: live)
+        return live
+    }
+
+    /// What the window holds for `key` at `time`: its live elements, the
+    /// earliest time among them, and the packets since the window was empty.
+    func snapshot(key: UInt64, at time: Int64) -> (elements: [UInt64], firstSeen: Int64, packets: UInt64) {
+        guard let slot = find(key) else { return ([], time, 0) }
+        let cutoff = time &- windowNanoseconds
+        var live: [UInt64] = []
+        var first = time
+        let base = slot * capacity
+        for index in base..<(base + Int(table[slot].used)) where entries[index].time > cutoff {
+            live.append(UInt64(entries[index].element))
+            first = min(first, entries[index].time)
+        }
+        return (live, first, UInt64(table[slot].packets))
+    }
+
+    /// Forgets a key's window (its episode has started; the ledger counts from here).
+    mutating func reset(key: UInt64) {
+        guard let slot = find(key) else { return }
+        table[slot].used = 0
+        table[slot].packets = 0
+    }
+
+    @inline(__always)
+    private func find(_ key: UInt64) -> Int? {
+        let first = (Int(truncatingIfNeeded: key) & bucketMask) &* Self.ways
+        for slot in first..<(first &+ Self.ways) where table[slot].key == key && table[slot].lastSeen != .min {
+            return slot
+        }
+        return nil
+    }
+
+    /// The stalest of the bucket's four slots (an empty one first).
+    private mutating func claim(_ key: UInt64, at time: Int64) -> Int {
+        let first = (Int(truncatingIfNeeded: key) & bucketMask) &* Self.ways
+        var victim = first
+        for slot in (first &+ 1)..<(first &+ Self.ways) where table[slot].lastSeen < table[victim].lastSeen {
+            victim = slot
+        }
+        let old = table[victim]
+        if old.lastSeen != .min && old.lastSeen > time &- windowNanoseconds && old.used > 0 {
+            evictions &+= 1
+        }
+        table[victim] = Slot(key: key, lastSeen: time, packets: 0, used: 0)
+        return victim
+    }
+}
