@@ -148,6 +148,14 @@ public final class PcapHandle: @unchecked Sendable {
         }
     }
 
+    /// After `breakLoop()`: libpcap answers "break" once, then reads again.
+    /// The capture loop uses this to count what the ring already holds.
+    public func nextAfterBreak() -> NextFrame {
+        let first = next()
+        if case .end = first { return next() }
+        return first
+    }
+
     /// Live capture: sleeps until frames are ready, `wakeDescriptor` becomes
     /// readable (a stop request), or the timeout passes. Returns early on a
     /// signal. Without a selectable descriptor it simply sleeps the timeout.

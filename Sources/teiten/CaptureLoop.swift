@@ -83,7 +83,27 @@ struct CaptureLoop<Source: FrameSource> {
                 break capturing
             }
         }
+        if StopSignal.requested != nil && outcome.damage == nil {
+            drain(handle, into: &pipeline, outcome: &outcome)
+        }
         return outcome
+    }
+
+    /// After a stop signal: the packets already in the kernel ring were
+    /// captured before the stop, so they are counted too. Bounded in packets
+    /// and time, so a busy link cannot hold the shutdown.
+    private func drain(_ handle: PcapHandle, into pipeline: inout SensorPipeline, outcome: inout RunOutcome) {
+        let deadline = MonotonicClock.seconds() + 1
+        var drained = 0
+        draining: while drained < 1_000_000 && MonotonicClock.seconds() < deadline {
+            for _ in 0..<1024 {
+                guard case .frame(let frame) = handle.nextAfterBreak() else { break draining }
+                pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                if pipeline.hasAlerts { handOver(&pipeline) }
+                outcome.packets &+= 1
+                drained += 1
+            }
+        }
     }
 
     /// Finished alert lines go to the writer thread (or are dropped when

@@ -109,12 +109,9 @@ struct RunCommand: ParsableCommand {
     }
 
     /// The pipeline's settings from the options; country files are loaded here.
-    private func pipelineConfiguration(interfaceAddresses: [IPAddress]) throws -> SensorPipeline.Configuration {
+    private func pipelineConfiguration() throws -> SensorPipeline.Configuration {
         var configuration = SensorPipeline.Configuration()
         for text in localNetwork { configuration.localNetworks.append(AddressPrefix(text)!) }
-        for address in interfaceAddresses {
-            configuration.localNetworks.append(AddressPrefix(address.description)!)
-        }
         for text in darkNetwork { configuration.darkNetworks.append(AddressPrefix(text)!) }
         let geoPaths = geoDB.isEmpty
             ? [CountryDatabase.defaultIPv4Path, CountryDatabase.defaultIPv6Path].filter { access($0, R_OK) == 0 }
@@ -129,10 +126,15 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Everything that can be refused is checked before the capture opens:
+        // a bad country file or alert path never costs a packet.
+        var configuration = try pipelineConfiguration()
+        let writer = try openAlertStream()
+
         // The fast path: a plain classic pcap file, unfiltered, read from a
         // memory mapping. Everything else goes through libpcap.
         if let read, filter == nil, reader == .auto, let mapped = MappedCaptureFile.open(path: read) {
-            return try run(source: mapped, breaking: nil)
+            return try run(source: mapped, breaking: nil, configuration: configuration, writer: writer)
         }
         let handle: PcapHandle
         do {
@@ -146,39 +148,34 @@ struct RunCommand: ParsableCommand {
                 options.immediateMode = immediate
                 handle = try PcapHandle.open(interface: interface!, options: options)
                 if let warning = handle.activationWarning { StandardError.line("warning: \(warning)") }
+                // The sensor's own addresses never count as scanners.
+                for address in PcapHandle.addresses(ofInterface: handle.name) {
+                    configuration.localNetworks.append(AddressPrefix(address.description)!)
+                }
             }
             if let filter { try handle.apply(filter: filter) }
-            if handle.isLive && !quiet {
-                // After activation and the filter: from here on packets are counted.
-                StandardError.line("capturing on \(handle.name): link type \(handle.linkType.name), snaplen \(handle.snapshotLength), "
-                    + "buffer \(bufferSize) MiB\(noPromiscuous ? "" : ", promiscuous")\(filter.map { ", filter \"\($0)\"" } ?? "")")
-            }
         } catch {
+            writer?.close()
             StandardError.line(error.description)
             throw Self.exitCode(for: error)
         }
-        try run(source: handle, breaking: handle)
+        try run(source: handle, breaking: handle, configuration: configuration, writer: writer)
     }
 
     /// Runs the pipeline on an open source until it ends or a signal stops it.
-    private func run<Source: FrameSource>(source: Source, breaking handle: PcapHandle?) throws {
+    private func run<Source: FrameSource>(source: Source, breaking handle: PcapHandle?,
+                                          configuration: SensorPipeline.Configuration, writer: AlertStreamWriter?) throws {
         if case .unsupported(let dlt) = source.linkType {
             StandardError.line("warning: \(source.name): link type \(dlt) is not decoded; its frames are counted as \(DecodeFailure.unsupportedLinkType.name)")
-        }
-        let configuration = try pipelineConfiguration(
-            interfaceAddresses: source.isLive ? PcapHandle.addresses(ofInterface: source.name) : [])
-        var writer: AlertStreamWriter?
-        if let alerts {
-            do {
-                writer = try AlertStreamWriter(path: alerts, sensor: sensorID ?? Self.hostName())
-            } catch {
-                StandardError.line(error.description)
-                throw ExitStatus.cannotCreateOutput
-            }
         }
         StopSignal.install(breaking: handle)
         HangupSignal.install()
         var pipeline = SensorPipeline(linkType: source.linkType, configuration: configuration)
+        if source.isLive && !quiet {
+            // Capture active, filter set, pipeline ready: from here on packets are counted.
+            StandardError.line("capturing on \(source.name): link type \(source.linkType.name), snaplen \(handle?.snapshotLength ?? snaplen), "
+                + "buffer \(bufferSize) MiB\(noPromiscuous ? "" : ", promiscuous")\(filter.map { ", filter \"\($0)\"" } ?? "")")
+        }
         let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer).run(&pipeline)
         pipeline.finish()
         writer?.submit(pipeline.takeAlerts())
@@ -194,6 +191,16 @@ struct RunCommand: ParsableCommand {
             StandardError.line("warning: \(damage.description) (processed \(Format.count(outcome.packets)) packets before it)")
             if outcome.isLive { throw ExitStatus.softwareError }  // the interface failed under us
             if strict { throw ExitStatus.damagedInput }
+        }
+    }
+
+    private func openAlertStream() throws -> AlertStreamWriter? {
+        guard let alerts else { return nil }
+        do {
+            return try AlertStreamWriter(path: alerts, sensor: sensorID ?? Self.hostName())
+        } catch {
+            StandardError.line(error.description)
+            throw ExitStatus.cannotCreateOutput
         }
     }
 

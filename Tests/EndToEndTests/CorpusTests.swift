@@ -17,7 +17,11 @@ struct CorpusTests {
             print("corpus: ../shared/corpus not found; skipped")
             return
         }
-        var files = 0, opened = 0, damaged = 0, packets: UInt64 = 0, undecoded: UInt64 = 0
+        var files = 0, opened = 0, damaged = 0, packets: UInt64 = 0, undecoded: UInt64 = 0, alerts = 0
+        // Small tables: this is about surviving every input, and a pipeline per file.
+        var configuration = SensorPipeline.Configuration()
+        configuration.tunables.trackedKeys = 1024
+        configuration.tunables.trackedSources = 1024
         for path in corpusCaptureFiles(corpus) {
             files += 1
             let source: any FrameSource
@@ -29,7 +33,7 @@ struct CorpusTests {
                 continue  // not a capture libpcap can open: the CLI reports it (tested elsewhere)
             }
             opened += 1
-            var pipeline = SensorPipeline(linkType: source.linkType)
+            var pipeline = SensorPipeline(linkType: source.linkType, configuration: configuration)
             reading: while true {
                 switch source.next() {
                 case .frame(let frame): pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
@@ -39,12 +43,13 @@ struct CorpusTests {
                 }
             }
             pipeline.finish()
+            alerts += pipeline.takeAlerts().count
             packets += pipeline.tally.frames
             undecoded += pipeline.tally.undecoded
             #expect(pipeline.tally.decoded + pipeline.tally.undecoded == pipeline.tally.frames)
         }
         print("corpus: \(files) files, \(opened) opened as captures, \(damaged) damaged part-way, "
-            + "\(packets) packets read, \(packets - undecoded) decoded as IP, \(undecoded) counted as undecodable")
+            + "\(packets) packets read, \(packets - undecoded) decoded as IP, \(undecoded) counted as undecodable, \(alerts) alert lines")
         #expect(files > 1000)
         #expect(packets > 50_000)
     }

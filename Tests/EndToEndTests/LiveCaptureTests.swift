@@ -20,8 +20,8 @@ struct LiveCaptureTests {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
-        process.arguments = ["run", "--interface", "lo", "--immediate",
-                             "--filter", "udp dst port \(Self.udpPort) or tcp port \(Self.tcpPort)"]
+        process.arguments = TeitenProcess.arguments(["run", "--interface", "lo", "--immediate",
+                             "--filter", "udp dst port \(Self.udpPort) or tcp port \(Self.tcpPort)"])
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `teiten` binary, as an operator or a script would.
 struct TeitenProcess {
@@ -19,11 +20,25 @@ struct TeitenProcess {
         return directory.appendingPathComponent("teiten").path
     }()
 
+    /// A small country file in tor-geoipdb format (TestSupport.testCountryRanges),
+    /// written once. `teiten run` is given it unless a test names its own
+    /// `--geo-db`: the real tor files take seconds to load in a debug build.
+    static let countryFile: String = {
+        let path = NSTemporaryDirectory() + "teiten-test-geoip-\(getpid())"
+        try? testCountryRanges.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }()
+
+    static func arguments(_ arguments: [String]) -> [String] {
+        guard arguments.first == "run", !arguments.contains("--geo-db") else { return arguments }
+        return arguments + ["--geo-db", countryFile]
+    }
+
     /// Runs to completion, killing it after `timeout` seconds.
     static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.arguments = Self.arguments(arguments)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -39,3 +39,13 @@ public func corpusCaptureFiles(_ directory: String) -> [String] {
     }
     return files.sorted()
 }
+
+/// Country ranges in tor-geoipdb format (`start,end,CC`, IPv4 as integers)
+/// for tests: a few documentation and benchmark blocks with made-up
+/// countries, so tests can check `src_country` without the real database.
+public let testCountryRanges = """
+    # test ranges: 192.0.2.0/24 JP, 198.51.100.0/24 FR, 203.0.113.0/24 BR, 127.0.0.0/8 ZZ is not listed
+    3221225984,3221226239,JP
+    3325256704,3325256959,FR
+    3405803776,3405804031,BR
+    """ + "\n"

@@ -14,16 +14,23 @@ public import PacketDecoding
 ///
 /// Memory is fixed: counters for 4 × 65,536 ports and a set of (port,
 /// source) pairs capped at 2^20 per interval (pairs beyond it are not
-/// counted, and the skipped insertions are counted as evictions).
+/// counted, and the skipped insertions are counted as evictions). Closing
+/// an interval costs as much as the ports with traffic or a baseline, and a
+/// gap of many empty intervals (a capture file that jumps years) decays the
+/// baselines in one step.
 struct PortSurge {
     private let tunables: Tunables
     private let intervalNanoseconds: Int64
     private var intervalStart: Int64 = .min
     private var intervalsClosed = 0
-    private var sources = [UInt32](repeating: 0, count: 4 * 65536)
-    private var packets = [UInt32](repeating: 0, count: 4 * 65536)
-    private var baseline = [Float](repeating: 0, count: 4 * 65536)
+    private let sources = ZeroedStorage<UInt32>(count: 4 * 65536)
+    private let packets = ZeroedStorage<UInt32>(count: 4 * 65536)
+    private let baseline = ZeroedStorage<Float>(count: 4 * 65536)
     private var touched: [Int32] = []
+    /// Ports whose baseline is above zero (they decay even when quiet).
+    private var active: [Int32] = []
+    /// Below this a baseline is taken as zero and the port leaves `active`.
+    private static let negligible: Float = 0.01
     private var seenPairs = Set<UInt64>()
     static let maximumPairs = 1 << 20
     private(set) var evictions: UInt64 = 0
@@ -60,14 +67,12 @@ struct PortSurge {
 
     /// Closes every interval that ended by `time`.
     mutating func advance(to time: PacketTime, ledger: inout AlertLedger) {
-        guard intervalStart != .min else { return }
-        var closed = 0
-        while time.nanoseconds >= intervalStart + intervalNanoseconds && closed < 10_000 {
-            close(at: PacketTime(nanoseconds: intervalStart + intervalNanoseconds), ledger: &ledger)
-            intervalStart += intervalNanoseconds
-            closed += 1
-        }
-        if closed == 10_000 { intervalStart = Self.floor(time.nanoseconds, intervalNanoseconds) }  // a jump of months
+        guard intervalStart != .min, time.nanoseconds >= intervalStart + intervalNanoseconds else { return }
+        close(at: PacketTime(nanoseconds: intervalStart + intervalNanoseconds), ledger: &ledger)
+        let next = Self.floor(time.nanoseconds, intervalNanoseconds)
+        let skipped = (next - intervalStart) / intervalNanoseconds - 1  // empty intervals in between
+        if skipped > 0 { decay(intervals: skipped) }
+        intervalStart = next
     }
 
     /// The run ends: the partial interval is judged too (its counts can only
@@ -78,38 +83,63 @@ struct PortSurge {
     }
 
     private mutating func close(at end: PacketTime, ledger: inout AlertLedger) {
-        let warm = intervalsClosed >= tunables.surgeWarmupIntervals
-        if warm {
-            for slot32 in touched {
-                let slot = Int(slot32)
-                let count = Int(sources[slot])
-                let expected = max(Double(baseline[slot]), 1)
-                guard count >= tunables.surgeMinimumSources, Double(count) >= tunables.surgeFactor * expected else { continue }
-                let transport: TransportProtocol = [.tcp, .udp, .icmp, .icmp6][slot / 65536]
-                let port = UInt16(slot % 65536)
-                let key = KeyHash.mix(ScanDetection.Tag.surge | UInt64(slot) << 20 | UInt64(truncatingIfNeeded: end.seconds) & 0xFFFFF)
-                var opening = AlertLedger.Opening(kind: .portSurge, method: .baseline, source: nil, destination: nil,
-                                                  transport: transport, windowSeconds: tunables.surgeIntervalSeconds,
-                                                  firstSeen: PacketTime(nanoseconds: intervalStart), packets: UInt64(packets[slot]),
-                                                  ports: [UInt64(port)])
-                opening.presetSources = count
-                opening.baseline = Double(baseline[slot])
-                ledger.open(key, opening, at: end)
-            }
+        if intervalsClosed >= tunables.surgeWarmupIntervals {
+            for slot32 in touched { judge(Int(slot32), end: end, ledger: &ledger) }
         }
-        // Every port's baseline moves, touched or not: quiet ports decay.
+        // Baselines move for every port with traffic or a baseline: quiet
+        // ports decay. A port outside `active` has a baseline of 0, so the
+        // two loops never visit one port twice.
         let alpha = Float(tunables.surgeAlpha)
-        if intervalsClosed == 0 {
-            for slot32 in touched { baseline[Int(slot32)] = Float(sources[Int(slot32)]) }
-        } else {
-            for slot in 0..<baseline.count where baseline[slot] != 0 || sources[slot] != 0 {
-                baseline[slot] = alpha * Float(sources[slot]) + (1 - alpha) * baseline[slot]
-            }
+        var stillActive: [Int32] = []
+        stillActive.reserveCapacity(active.count + touched.count)
+        for slot32 in touched where baseline[Int(slot32)] == 0 {
+            let slot = Int(slot32)
+            let value = intervalsClosed == 0 ? Float(sources[slot]) : alpha * Float(sources[slot])
+            baseline[slot] = value >= Self.negligible ? value : 0
+            if value >= Self.negligible { stillActive.append(slot32) }
         }
+        for slot32 in active {
+            let slot = Int(slot32)
+            let value = alpha * Float(sources[slot]) + (1 - alpha) * baseline[slot]
+            baseline[slot] = value >= Self.negligible ? value : 0
+            if value >= Self.negligible { stillActive.append(slot32) }
+        }
+        active = stillActive
         for slot32 in touched { sources[Int(slot32)] = 0; packets[Int(slot32)] = 0 }
         touched.removeAll(keepingCapacity: true)
         seenPairs.removeAll(keepingCapacity: true)
         intervalsClosed += 1
+    }
+
+    /// `intervals` empty intervals: each baseline × (1 − α)^intervals.
+    private mutating func decay(intervals: Int64) {
+        var factor: Float = 1
+        let keep = Float(1 - tunables.surgeAlpha)
+        for _ in 0..<min(intervals, 64) { factor *= keep }
+        active = active.filter { slot32 in
+            let slot = Int(slot32)
+            baseline[slot] *= factor
+            if baseline[slot] < Self.negligible { baseline[slot] = 0; return false }
+            return true
+        }
+        intervalsClosed += Int(min(intervals, Int64(Int32.max)))
+    }
+
+    /// Opens a `port_surge` episode when the port's interval count is far above its baseline.
+    private func judge(_ slot: Int, end: PacketTime, ledger: inout AlertLedger) {
+        let count = Int(sources[slot])
+        let expected = max(Double(baseline[slot]), 1)
+        guard count >= tunables.surgeMinimumSources, Double(count) >= tunables.surgeFactor * expected else { return }
+        let transport: TransportProtocol = [.tcp, .udp, .icmp, .icmp6][slot / 65536]
+        let port = UInt16(slot % 65536)
+        let key = KeyHash.mix(ScanDetection.Tag.surge | UInt64(slot) << 20 | UInt64(truncatingIfNeeded: end.seconds) & 0xFFFFF)
+        var opening = AlertLedger.Opening(kind: .portSurge, method: .baseline, source: nil, destination: nil,
+                                          transport: transport, windowSeconds: tunables.surgeIntervalSeconds,
+                                          firstSeen: PacketTime(nanoseconds: intervalStart), packets: UInt64(packets[slot]),
+                                          ports: [UInt64(port)])
+        opening.presetSources = count
+        opening.baseline = Double(baseline[slot])
+        ledger.open(key, opening, at: end)
     }
 
     private static func floor(_ value: Int64, _ step: Int64) -> Int64 {

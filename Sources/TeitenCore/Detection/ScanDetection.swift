@@ -23,7 +23,7 @@ public struct ScanDetection {
     private var flood: WindowTable
     private var worms: WindowTable
     private var fingerprints: FingerprintTally
-    private let signatures = SignatureIndex()
+    private let signatures = SignatureIndex.shared
     private var walk: DarkSpaceWalk
     private var surge: PortSurge
     private var lastExpirySecond: Int64 = .min

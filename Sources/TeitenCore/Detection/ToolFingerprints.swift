@@ -62,14 +62,14 @@ struct FingerprintTally {
         var hits: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
     }
 
-    private var entries: [Entry]
+    private let entries: ZeroedStorage<Entry>
     private let mask: Int
     private(set) var evictions: UInt64 = 0
 
     init(capacity: Int) {
         var size = 1024
         while size < capacity { size <<= 1 }
-        entries = [Entry](repeating: Entry(), count: size)
+        entries = ZeroedStorage(count: size)
         mask = size - 1
     }
 

@@ -15,13 +15,19 @@
 /// a new key takes the stalest of them. An evicted key that was still within
 /// its window is counted in `evictions`. A spoofed flood of fresh sources
 /// churns the table but never grows it.
+///
+/// The arrays come zeroed from `calloc` (`ZeroedStorage`), and all-zero means
+/// empty: the kernel commits a page only when a key first lands in it, so a
+/// short run or a quiet sensor does not pay for the whole table.
 struct WindowTable {
     static let ways = 4
 
     /// A key's bookkeeping, together so that one lookup touches one line.
     private struct Slot {
         var key: UInt64 = 0
-        var lastSeen: Int64 = .min
+        var lastSeen: Int64 = 0
+        /// 0: empty; 1: holds `key`.
+        var occupied: UInt8 = 0
         /// Packets seen for the key since its window was last empty.
         var packets: UInt32 = 0
         /// Live entries, packed at the front of the slot's entries.
@@ -38,8 +44,10 @@ struct WindowTable {
     /// Slots (keys tracked at most), a power of two.
     let slots: Int
     private let bucketMask: Int
-    private var table: [Slot]
-    private var entries: [Entry]
+    private let tableStorage: ZeroedStorage<Slot>
+    private let entryStorage: ZeroedStorage<Entry>
+    private var table: UnsafeMutablePointer<Slot> { tableStorage.base }
+    private var entries: UnsafeMutablePointer<Entry> { entryStorage.base }
     private(set) var evictions: UInt64 = 0
 
     init(capacity: Int, windowSeconds: Int, maximumKeys: Int) {
@@ -49,8 +57,8 @@ struct WindowTable {
         while count < maximumKeys { count <<= 1 }
         slots = count
         bucketMask = count / Self.ways - 1
-        table = [Slot](repeating: Slot(), count: count)
-        entries = [Entry](repeating: Entry(), count: count * self.capacity)
+        tableStorage = ZeroedStorage(count: count)
+        entryStorage = ZeroedStorage(count: count * self.capacity)
     }
 
     /// Records `element` for `key` at `time`; returns how many distinct
@@ -60,7 +68,9 @@ struct WindowTable {
         let slot = find(key) ?? claim(key, at: time)
         let cutoff = time &- windowNanoseconds
         let base = slot &* capacity
-        let live = entries.withUnsafeMutableBufferPointer { entries -> Int in
+        let entries = self.entries
+        let live: Int
+        do {
             var index = base
             var end = base &+ Int(table[slot].used)
             var found = false
@@ -81,7 +91,7 @@ struct WindowTable {
                 entries[end] = Entry(time: time, element: element)
                 end &+= 1
             }
-            return end &- base
+            live = end &- base
         }
         if time > table[slot].lastSeen { table[slot].lastSeen = time }
         table[slot].used = UInt8(truncatingIfNeeded: live)
@@ -113,7 +123,7 @@ struct WindowTable {
     @inline(__always)
     private func find(_ key: UInt64) -> Int? {
         let first = (Int(truncatingIfNeeded: key) & bucketMask) &* Self.ways
-        for slot in first..<(first &+ Self.ways) where table[slot].key == key && table[slot].lastSeen != .min {
+        for slot in first..<(first &+ Self.ways) where table[slot].key == key && table[slot].occupied != 0 {
             return slot
         }
         return nil
@@ -123,14 +133,15 @@ struct WindowTable {
     private mutating func claim(_ key: UInt64, at time: Int64) -> Int {
         let first = (Int(truncatingIfNeeded: key) & bucketMask) &* Self.ways
         var victim = first
-        for slot in (first &+ 1)..<(first &+ Self.ways) where table[slot].lastSeen < table[victim].lastSeen {
-            victim = slot
+        for slot in first..<(first &+ Self.ways) {
+            if table[slot].occupied == 0 { victim = slot; break }
+            if table[slot].lastSeen < table[victim].lastSeen { victim = slot }
         }
         let old = table[victim]
-        if old.lastSeen != .min && old.lastSeen > time &- windowNanoseconds && old.used > 0 {
+        if old.occupied != 0 && old.lastSeen > time &- windowNanoseconds && old.used > 0 {
             evictions &+= 1
         }
-        table[victim] = Slot(key: key, lastSeen: time, packets: 0, used: 0)
+        table[victim] = Slot(key: key, lastSeen: time, occupied: 1, packets: 0, used: 0)
         return victim
     }
 }

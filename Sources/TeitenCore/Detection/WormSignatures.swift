@@ -80,7 +80,10 @@ public struct WormSignature: Sendable {
 }
 
 /// Port-indexed lookup over `WormSignature.table`: one array read per packet.
-struct SignatureIndex {
+/// Built once per process (`shared`).
+struct SignatureIndex: Sendable {
+    static let shared = SignatureIndex()
+
     private var tcpByDestination = [UInt8](repeating: 0, count: 65536)
     private var udpByDestination = [UInt8](repeating: 0, count: 65536)
     private var udpBySource = [UInt8](repeating: 0, count: 65536)
