@@ -27,6 +27,8 @@ public struct AlertLedger {
         var sources: [UInt64] = []
         var signature: String? = nil
         var tool: String? = nil
+        /// Backscatter: the replying service ports known so far.
+        var sourcePorts: [UInt16] = []
         /// A distinct-source count known without the elements (port surge).
         var presetSources = 0
         /// The port's baseline when it surged (port surge).
@@ -87,6 +89,7 @@ public struct AlertLedger {
             if episode.listedPorts.count < tunables.maximumListedPorts { episode.listedPorts.append(UInt16(truncatingIfNeeded: port)) }
         }
         for source in opening.sources { episode.sources.insert(source) }
+        episode.sourcePorts = Array(opening.sourcePorts.prefix(tunables.maximumListedPorts))
         episode.written = allowLine(at: time)
         episodesOpened &+= 1
         if episode.written {

@@ -212,7 +212,8 @@ public struct ScanDetection {
             ledger.open(key, .init(kind: .backscatter, method: .threshold, source: packet.source, destination: nil,
                                    transport: packet.transport, windowSeconds: tunables.backscatterWindowSeconds,
                                    firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
-                                   targets: window.elements, ports: [UInt64(port)]), at: packet.time)
+                                   targets: window.elements, ports: [UInt64(port)], sourcePorts: [packet.sourcePort]),
+                        at: packet.time)
             backscatter.reset(key: key)
         }
     }
