@@ -5,7 +5,8 @@ SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build: libpcap. Country data (tor-geoipdb) is the sensor's default
 # database. The benchmark builds C yardsticks and times with GNU time.
-DEB_PACKAGES := libpcap-dev tor-geoipdb gcc time python3
+# Tests scan the loopback interface with nmap.
+DEB_PACKAGES := libpcap-dev tor-geoipdb gcc time python3 nmap
 RELEASE_BIN  := .build/release/teiten
 SAMPLE       := samples/sample.pcap
 

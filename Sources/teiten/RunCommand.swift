@@ -76,6 +76,9 @@ struct RunCommand: ParsableCommand {
         valueName: "cidr"))
     var darkNetwork: [String] = []
 
+    @Flag(name: .long, help: "Live: do not count the interface's own addresses as local. For testing on loopback, where every packet comes from the host itself.")
+    var noInterfaceLocal = false
+
     @Option(name: [.customShort("c"), .long], help: ArgumentHelp(
         "Stop after this many packets have been read.", valueName: "n"))
     var count: UInt64?
@@ -149,7 +152,7 @@ struct RunCommand: ParsableCommand {
                 handle = try PcapHandle.open(interface: interface!, options: options)
                 if let warning = handle.activationWarning { StandardError.line("warning: \(warning)") }
                 // The sensor's own addresses never count as scanners.
-                for address in PcapHandle.addresses(ofInterface: handle.name) {
+                for address in PcapHandle.addresses(ofInterface: handle.name) where !noInterfaceLocal {
                     configuration.localNetworks.append(AddressPrefix(address.description)!)
                 }
             }

@@ -131,3 +131,74 @@ final class OutputCollector: @unchecked Sendable {
         return text
     }
 }
+
+/// A real scanner: nmap SYN-scans 127.0.0.2 (ports 1–1000) and sweeps port
+/// 8080 across 127.0.1.0/24 while `teiten run --interface lo` watches.
+/// Bounded: nmap with no retries and a host timeout, each run killed after 90 s.
+@Suite("nmap against loopback", .serialized)
+struct NmapLiveTests {
+    @Test(.timeLimit(.minutes(5)))
+    func nmapScansAreNamed() throws {
+        guard geteuid() == 0 else { print("nmap test: skipped, not running as root"); return }
+        guard let nmap = Self.findOrInstallNmap() else { print("nmap test: skipped, nmap is not installed and could not be installed"); return }
+        let scratch = ScratchDirectory()
+        let alertFile = scratch.file("alerts.jsonl")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
+        process.arguments = TeitenProcess.arguments(["run", "--interface", "lo", "--no-interface-local", "--alerts", alertFile,
+                                                     "--filter", "tcp and (host 127.0.0.2 or net 127.0.1.0/24)"])
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let collected = OutputCollector(errors.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(15)
+        while !collected.text.contains("capturing on lo") && Date() < deadline && process.isRunning { usleep(20_000) }
+        try #require(collected.text.contains("capturing on lo"), "no start line: \(collected.text)")
+
+        let common = ["-n", "-Pn", "-sS", "--max-retries", "0", "-T4", "--host-timeout", "60s"]
+        _ = try Self.run(nmap, common + ["-p", "1-1000", "127.0.0.2"])
+        _ = try Self.run(nmap, common + ["-p", "8080", "127.0.1.0/24"])
+        usleep(500_000)
+        process.terminate()
+        let stopDeadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < stopDeadline { usleep(20_000) }
+        let summary = collected.finish()
+        #expect(process.terminationStatus == 0, "\(summary)")
+
+        let lines = (try? String(contentsOfFile: alertFile, encoding: .utf8))?.split(separator: "\n") ?? []
+        let alerts = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let starts = alerts.filter { $0["phase"] as? String == "start" }
+        let vertical = starts.filter { $0["kind"] as? String == "vertical_scan" }
+        #expect(vertical.count == 1, "\(starts)\n\(summary)")
+        #expect(vertical.first?["src_ip"] as? String == "127.0.0.1" && vertical.first?["dest_ip"] as? String == "127.0.0.2")
+        #expect(vertical.first?["tool"] as? String == "nmap")
+        let sweeps = starts.filter { $0["kind"] as? String == "horizontal_sweep" }
+        #expect(sweeps.count == 1, "\(starts)")
+        #expect(sweeps.first?["src_ip"] as? String == "127.0.0.1" && (sweeps.first?["dest_ports"] as? [Int]) == [8080])
+        let ends = alerts.filter { $0["phase"] as? String == "end" && $0["kind"] as? String == "horizontal_sweep" }
+        #expect((ends.first?["targets"] as? Int ?? 0) >= 250, "the sweep's end line holds its final totals")
+    }
+
+    static func findOrInstallNmap() -> String? {
+        for path in ["/usr/bin/nmap", "/usr/local/bin/nmap"] where FileManager.default.isExecutableFile(atPath: path) { return path }
+        _ = try? run("/usr/bin/env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "nmap"], timeout: 180)
+        return FileManager.default.isExecutableFile(atPath: "/usr/bin/nmap") ? "/usr/bin/nmap" : nil
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 90) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
