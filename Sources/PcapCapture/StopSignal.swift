@@ -44,14 +44,6 @@ public enum StopSignal {
             action.sa_flags = SA_RESTART
             sigaction(signalNumber, &action, nil)
         }
-        // A launcher may hand down a mask that blocks them (Foundation's
-        // Process does): a stop signal that never arrives is a daemon that
-        // cannot be stopped.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// The signal that asked to stop, or nil.

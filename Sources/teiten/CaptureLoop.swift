@@ -69,6 +69,7 @@ struct CaptureLoop<Source: FrameSource> {
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
+                    if HangupSignal.take() { alerts?.reopen() }
                 }
             case .none:
                 // Nothing ready: sleep until packets, a stop, or the tick interval.

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `teiten`: the sensor's one executable.
 @main
@@ -14,6 +17,19 @@ struct Teiten: ParsableCommand {
             Documentation: docs/ in the source tree (architecture, operations, performance).
             """,
         version: TeitenVersion.description,
-        subcommands: [RunCommand.self, SynthCommand.self]
+        subcommands: [RunCommand.self, TailCommand.self, SynthCommand.self]
     )
+
+    /// A launcher may hand down a signal mask that blocks SIGINT and SIGTERM
+    /// (Foundation's Process does): then no command could be stopped. Every
+    /// command starts with them unblocked.
+    static func main() {
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        main(nil)
+    }
 }

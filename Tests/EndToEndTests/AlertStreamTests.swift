@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The alert stream as operators use it: a file tailed by `teiten tail`,
+/// moved away by logrotate with SIGHUP, never a lost or half line.
+@Suite("Alert stream", .serialized)
+struct AlertStreamTests {
+    static func parse(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test func tailFiltersAndFormats() throws {
+        let scratch = ScratchDirectory()
+        let capture = scratch.file("s.pcap"), alerts = scratch.file("alerts.jsonl")
+        #expect(try TeitenProcess.run(["synth", "-n", "40000", "--hours", "2", "-o", capture]).status == 0)
+        #expect(try TeitenProcess.run(["run", "--read", capture, "--alerts", alerts, "--quiet"]).status == 0)
+        let all = Self.parse(try String(contentsOfFile: alerts, encoding: .utf8))
+        let worms = all.filter { $0["kind"] as? String == "worm" }
+        #expect(!worms.isEmpty && all.count > worms.count)
+
+        let tail = try TeitenProcess.run(["tail", alerts, "--no-follow", "--kind", "worm"])
+        #expect(tail.status == 0)
+        let lines = tail.standardOutput.split(separator: "\n")
+        #expect(lines.count == worms.count)
+        #expect(lines.allSatisfy { $0.contains(" worm ") && !$0.contains("\u{1B}[") }, "plain when piped")
+
+        let port445 = all.filter { ($0["dest_ports"] as? [Int] ?? []).contains(445) }
+        #expect(try TeitenProcess.run(["tail", alerts, "--no-follow", "--port", "445"]).standardOutput
+            .split(separator: "\n").count == port445.count)
+        #expect(try TeitenProcess.run(["tail", alerts, "--kind", "nonsense"]).status == 64)
+    }
+
+    /// tail -F behaviour: lines appended after start, then a rotation.
+    @Test(.timeLimit(.minutes(1)))
+    func tailFollowsThroughRotation() throws {
+        let scratch = ScratchDirectory()
+        let path = scratch.file("alerts.jsonl")
+        let line = #"{"timestamp":"2026-01-15T00:00:00.000000Z","event_type":"scan","phase":"start","kind":"flood","sensor":"t","src_ip":null,"src_country":"ZZ","proto":"tcp","dest_ports":[80],"dest_ip":"198.18.7.7","targets":1,"ports":1,"sources":100,"packets":100,"first_seen":"2026-01-15T00:00:00.000000Z","last_seen":"2026-01-15T00:00:00.000000Z","window_seconds":60,"severity":"high","tool":null,"signature":null}"#
+        try (line + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
+        process.arguments = ["tail", path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        usleep(600_000)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data((line.replacingOccurrences(of: "198.18.7.7", with: "198.18.7.8") + "\n").utf8))
+        try handle.close()
+        usleep(600_000)
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try (line.replacingOccurrences(of: "198.18.7.7", with: "198.18.7.9") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        usleep(800_000)
+        process.terminate()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!text.contains("198.18.7.7 "), "started at the end of the file")
+        #expect(text.contains("198.18.7.8") && text.contains("198.18.7.9"), "\(text)")
+    }
+
+    /// SIGHUP while capturing: the alert file is reopened; the lines before
+    /// and after are whole and none is lost.
+    @Test(.timeLimit(.minutes(1)))
+    func sighupReopensTheAlertFile() throws {
+        guard geteuid() == 0 else { print("SIGHUP test: skipped, live capture needs root"); return }
+        let scratch = ScratchDirectory()
+        let path = scratch.file("alerts.jsonl")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
+        process.arguments = TeitenProcess.arguments(["run", "--interface", "lo", "--no-interface-local", "--immediate", "--alerts", path,
+                                                     "--filter", "udp and dst portrange 47100-47199"])
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let collected = OutputCollector(errors.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(15)
+        while !collected.text.contains("capturing on lo") && Date() < deadline { usleep(20_000) }
+
+        func udpScan(_ host: UInt8) {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(fd) }
+            for port in 47100..<47120 {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = UInt16(port).bigEndian
+                address.sin_addr.s_addr = (UInt32(127) << 24 | UInt32(host)).bigEndian
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, [1, 2, 3], 3, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                usleep(1000)
+            }
+        }
+        func lineCount(_ file: String) -> Int { Self.parse((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").count }
+
+        udpScan(2)
+        let firstDeadline = Date().addingTimeInterval(5)
+        while lineCount(path) < 1 && Date() < firstDeadline { usleep(50_000) }
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")  // logrotate
+        kill(process.processIdentifier, SIGHUP)
+        usleep(500_000)
+        udpScan(3)
+        usleep(500_000)
+        process.terminate()
+        while process.isRunning { usleep(20_000) }
+        _ = collected.finish()
+
+        let rotated = (try? String(contentsOfFile: path + ".1", encoding: .utf8)) ?? ""
+        let fresh = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        #expect(rotated.hasSuffix("\n") && fresh.hasSuffix("\n"), "whole lines only")
+        let before = Self.parse(rotated), after = Self.parse(fresh)
+        #expect(before.count == 1 && before.first?["dest_ip"] as? String == "127.0.0.2", "\(rotated)")
+        #expect(after.count == 3, "the second start and both ends: \(fresh)")
+        #expect(after.contains { $0["phase"] as? String == "start" && $0["dest_ip"] as? String == "127.0.0.3" })
+    }
+}
