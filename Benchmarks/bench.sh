@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# make bench: packets/s of `teiten run --read` against a bare libpcap read
-# loop (../shared/bench/bare_loop.c, pcap_next_ex and nothing else) on the
-# same synthesised capture, runs interleaved (A B A B ...), medians and the
-# per-pair ratio. Machines here are shared and noisy: read the ratio.
+# make bench: packets/s of `teiten run --read` (decode, classify, every
+# detector, country lookup for alerts) against a bare libpcap read loop
+# (../shared/bench/bare_loop.c, pcap_next_ex and nothing else) on the same
+# synthesised capture, runs interleaved (A B A B ...), medians and the
+# per-pair ratio; then peak memory under spoofed floods of 1, 2 and 5
+# million fresh sources. Machines here are shared and noisy: read ratios.
 #
-#   PACKETS=2000000 RUNS=7 Benchmarks/bench.sh
+#   PACKETS=2000000 RUNS=7 FLOODS="1000000 2000000 5000000" Benchmarks/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared/bench}
 PACKETS=${PACKETS:-2000000}
 RUNS=${RUNS:-7}
+FLOODS=${FLOODS:-1000000 2000000 5000000}
 W=.build/bench
 TEITEN=.build/release/teiten
 mkdir -p "$W"
@@ -33,8 +36,8 @@ AB() { python3 "$SHARED/abtime.py" --runs "$RUNS" --packets "$PACKETS" --jsonl "
 
 echo "== $PACKETS packets, $(du -h "$CAPTURE" | cut -f1), $RUNS runs each, interleaved with the bare loop"
 AB --label "bare libpcap loop (self-pair)" -- "$BARE"
-AB --label "teiten run --read (mapped reader, decode + pipeline)" -- "exec $TEITEN run --read $CAPTURE --quiet"
-AB --label "teiten run --read --reader libpcap (decode + pipeline)" -- "exec $TEITEN run --read $CAPTURE --quiet --reader libpcap"
+AB --label "teiten run --read (mapped reader; decode, classify, all detectors)" -- "exec $TEITEN run --read $CAPTURE --quiet"
+AB --label "teiten run --read --reader libpcap (decode, classify, all detectors)" -- "exec $TEITEN run --read $CAPTURE --quiet --reader libpcap"
 
 python3 - "$RESULTS" <<'PY'
 import json, sys
@@ -46,5 +49,23 @@ for r in rows:
     speed = 1 / r["ratio_wall"]["median"]
     print(f"| {r['label']} | {r['A_wall']['median']:.3f} | {r['A_pps_median']/1e6:.2f} M | {r['B_pps_median']/1e6:.2f} M | {speed:.2f} (min {1/r['ratio_wall']['max']:.2f}, max {1/r['ratio_wall']['min']:.2f}) |")
 PY
+
+echo
+echo "== spoofed SYN flood: every packet a new source (peak resident memory, GNU time)"
+echo "| fresh sources | wall s | packets/s | peak MiB | table evictions | flood episodes |"
+echo "|---:|---:|---:|---:|---:|---:|"
+for n in $FLOODS; do
+    FLOOD=$W/flood_$n.pcap
+    [ -s "$FLOOD" ] || "$TEITEN" synth --mode flood --packets "$n" --hours 1 --seed 1 --output "$FLOOD"
+    cat "$FLOOD" > /dev/null
+    summary=$( { /usr/bin/time -f "TIME %e %M" "$TEITEN" run --read "$FLOOD" --alerts /dev/null; } 2>&1 )
+    wall=$(echo "$summary" | awk '/^TIME/ {print $2}')
+    peak=$(echo "$summary" | awk '/^TIME/ {printf "%.0f", $3 / 1024}')
+    evicted=$(echo "$summary" | awk '/stalest entries evicted/ {print $2}')
+    floods=$(echo "$summary" | grep -o 'flood [0-9,]*' | head -1 | awk '{print $2}')
+    pps=$(python3 -c "print(f'{$n / $wall / 1e6:.2f} M')")
+    echo "| $n | $wall | $pps | $peak | ${evicted:-0} | ${floods:-0} |"
+done
+
 echo
 echo "bench: raw results in $RESULTS"
