@@ -103,10 +103,9 @@ public struct AlertLedger {
     /// The episode is changed in place (through `values[index]`): reading it
     /// out and writing it back would copy its sets on every packet.
     @discardableResult
-    mutating func extend(_ key: UInt64, packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?,
-                         tool: String? = nil) -> Bool {
+    mutating func extend(_ key: UInt64, packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?) -> Bool {
         guard let index = episodes.index(forKey: key) else { return false }
-        let updateDue = Self.add(packet, target: target, port: port, source: source, tool: tool,
+        let updateDue = Self.add(packet, target: target, port: port, source: source,
                                  to: &episodes.values[index], tunables: tunables)
         if updateDue && allowLine(at: packet.time) {
             episodes.values[index].lastLineAt = packet.time
@@ -117,7 +116,7 @@ public struct AlertLedger {
     }
 
     /// Adds one packet to an episode's totals; true when an update line is due.
-    private static func add(_ packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?, tool: String?,
+    private static func add(_ packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?,
                             to episode: inout Episode, tunables: Tunables) -> Bool {
         episode.packets &+= 1
         if packet.time > episode.lastSeen { episode.lastSeen = packet.time }
@@ -130,7 +129,6 @@ public struct AlertLedger {
             && !episode.sourcePorts.contains(packet.sourcePort) {
             episode.sourcePorts.append(packet.sourcePort)
         }
-        if let tool { episode.opening.tool = tool }
         return tunables.updateIntervalSeconds > 0 && episode.written
             && packet.time.nanoseconds - episode.lastLineAt.nanoseconds >= Int64(tunables.updateIntervalSeconds) * 1_000_000_000
             && episode.packets > episode.packetsAtLastLine
@@ -161,8 +159,6 @@ public struct AlertLedger {
     }
 
     public var hasAlerts: Bool { !outbox.isEmpty }
-
-    func openSource(_ key: UInt64) -> IPAddress? { episodes[key]?.opening.source }
 
     private mutating func close(_ key: UInt64, at time: PacketTime) {
         guard let episode = episodes.removeValue(forKey: key) else { return }

@@ -59,7 +59,7 @@ struct DarkSpaceWalk {
                               at: packet.time.nanoseconds)
     }
 
-    func snapshot(source: IPAddress, at time: Int64) -> (elements: [UInt64], firstSeen: Int64, packets: UInt64) {
+    func snapshot(source: IPAddress, at time: Int64) -> WindowTable.Snapshot {
         failures.snapshot(key: KeyHash.address(source), at: time)
     }
 }

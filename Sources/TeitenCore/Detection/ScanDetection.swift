@@ -98,42 +98,33 @@ public struct ScanDetection {
             if !signature.isPortOnly && signature.matches(packet) {
                 handledAsWorm = true
                 let key = KeyHash.key(source, Tag.worm | UInt64(index))
-                if !ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil) {
-                    let live = worms.observe(key: key, element: target, at: now)
-                    if live >= signature.minimumTargets {
-                        let window = worms.snapshot(key: key, at: now)
-                        ledger.open(key, .init(kind: .worm, method: .signature, source: source, destination: nil,
-                                               transport: packet.transport, windowSeconds: tunables.wormWindowSeconds,
-                                               firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
-                                               targets: window.elements, ports: [UInt64(port)],
-                                               signature: signature.name, tool: toolName(sourceKey)), at: packet.time)
-                        worms.reset(key: key)
-                    }
+                if !ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil),
+                   let window = worms.crossing(key: key, element: target, at: now, threshold: signature.minimumTargets) {
+                    ledger.open(key, .init(kind: .worm, method: .signature, source: source, destination: nil,
+                                           transport: packet.transport, windowSeconds: tunables.wormWindowSeconds,
+                                           firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                                           targets: window.elements, ports: [UInt64(port)],
+                                           signature: signature.name, tool: toolName(sourceKey)), at: packet.time)
                 }
             }
         }
 
         // Vertical: many ports of one destination.
         let verticalKey = KeyHash.key(source, packet.destination, Tag.vertical | proto)
-        if !ledger.extend(verticalKey, packet: packet, target: UInt64(target), port: port, source: nil, tool: nil) {
-            if vertical.observe(key: verticalKey, element: UInt32(port), at: now) >= tunables.verticalScanPorts {
-                let window = vertical.snapshot(key: verticalKey, at: now)
-                ledger.open(verticalKey, .init(kind: .verticalScan, method: .threshold, source: source, destination: packet.destination,
-                                               transport: packet.transport, windowSeconds: tunables.verticalScanWindowSeconds,
-                                               firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
-                                               targets: [UInt64(target)], ports: window.elements, tool: toolName(sourceKey)), at: packet.time)
-                vertical.reset(key: verticalKey)
-            }
+        if !ledger.extend(verticalKey, packet: packet, target: UInt64(target), port: port, source: nil),
+           let window = vertical.crossing(key: verticalKey, element: UInt32(port), at: now, threshold: tunables.verticalScanPorts) {
+            ledger.open(verticalKey, .init(kind: .verticalScan, method: .threshold, source: source, destination: packet.destination,
+                                           transport: packet.transport, windowSeconds: tunables.verticalScanWindowSeconds,
+                                           firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                                           targets: [UInt64(target)], ports: window.elements, tool: toolName(sourceKey)), at: packet.time)
         }
 
         // Horizontal: one port on many destinations (a worm, when a port-only
         // signature names the port and no scanning tool explains the sweep).
         let sweepKey = KeyHash.key(source, Tag.sweep | proto << 16 | UInt64(port))
-        if !handledAsWorm && !ledger.extend(sweepKey, packet: packet, target: UInt64(target), port: port, source: nil) {
-            if horizontal.observe(key: sweepKey, element: target, at: now) >= tunables.horizontalSweepTargets {
-                openSweep(sweepKey, packet: packet, port: port, method: .threshold, window: horizontal.snapshot(key: sweepKey, at: now))
-                horizontal.reset(key: sweepKey)
-            }
+        if !handledAsWorm && !ledger.extend(sweepKey, packet: packet, target: UInt64(target), port: port, source: nil),
+           let window = horizontal.crossing(key: sweepKey, element: target, at: now, threshold: tunables.horizontalSweepTargets) {
+            openSweep(sweepKey, packet: packet, port: port, method: .threshold, window: window)
         }
 
         // Block: many ports on many destinations.
@@ -158,15 +149,12 @@ public struct ScanDetection {
         // Flood: many sources to one destination and port.
         let floodKey = KeyHash.key(packet.destination, Tag.flood | proto << 16 | UInt64(port))
         let sourceElement = KeyHash.element(source)
-        if !ledger.extend(floodKey, packet: packet, target: nil, port: port, source: UInt64(sourceElement)) {
-            if flood.observe(key: floodKey, element: sourceElement, at: now) >= tunables.floodSources {
-                let window = flood.snapshot(key: floodKey, at: now)
-                ledger.open(floodKey, .init(kind: .flood, method: .threshold, source: nil, destination: packet.destination,
-                                            transport: packet.transport, windowSeconds: tunables.floodWindowSeconds,
-                                            firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
-                                            ports: [UInt64(port)], sources: window.elements), at: packet.time)
-                flood.reset(key: floodKey)
-            }
+        if !ledger.extend(floodKey, packet: packet, target: nil, port: port, source: UInt64(sourceElement)),
+           let window = flood.crossing(key: floodKey, element: sourceElement, at: now, threshold: tunables.floodSources) {
+            ledger.open(floodKey, .init(kind: .flood, method: .threshold, source: nil, destination: packet.destination,
+                                        transport: packet.transport, windowSeconds: tunables.floodWindowSeconds,
+                                        firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
+                                        ports: [UInt64(port)], sources: window.elements), at: packet.time)
         }
 
         // Dark space: the Threshold Random Walk names a sweeper within a few
@@ -182,7 +170,7 @@ public struct ScanDetection {
     }
 
     private mutating func openSweep(_ key: UInt64, packet: PacketRecord, port: UInt16, method: Alert.Method,
-                                    window: (elements: [UInt64], firstSeen: Int64, packets: UInt64)) {
+                                    window: WindowTable.Snapshot) {
         let sourceKey = KeyHash.address(packet.source)
         let tool = fingerprints.tool(of: sourceKey, majority: tunables.fingerprintMajority)
         var kind = Alert.Kind.horizontalSweep
@@ -207,14 +195,12 @@ public struct ScanDetection {
         let port = Self.servicePort(packet)
         let key = KeyHash.key(packet.source, Tag.backscatter)
         if ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil) { return }
-        if backscatter.observe(key: key, element: target, at: now) >= tunables.backscatterTargets {
-            let window = backscatter.snapshot(key: key, at: now)
+        if let window = backscatter.crossing(key: key, element: target, at: now, threshold: tunables.backscatterTargets) {
             ledger.open(key, .init(kind: .backscatter, method: .threshold, source: packet.source, destination: nil,
                                    transport: packet.transport, windowSeconds: tunables.backscatterWindowSeconds,
                                    firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
                                    targets: window.elements, ports: [UInt64(port)], sourcePorts: [packet.sourcePort]),
                         at: packet.time)
-            backscatter.reset(key: key)
         }
     }
 

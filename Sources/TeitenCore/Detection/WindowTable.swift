@@ -98,9 +98,22 @@ struct WindowTable {
         return live
     }
 
+    /// What a window held when its key crossed the threshold.
+    typealias Snapshot = (elements: [UInt64], firstSeen: Int64, packets: UInt64)
+
+    /// Records `element` for `key`; when the key's distinct count reaches
+    /// `threshold`, returns what the window held and forgets it (the episode
+    /// that opens now counts from here). Nil below the threshold.
+    mutating func crossing(key: UInt64, element: UInt32, at time: Int64, threshold: Int) -> Snapshot? {
+        guard observe(key: key, element: element, at: time) >= threshold else { return nil }
+        let window = snapshot(key: key, at: time)
+        reset(key: key)
+        return window
+    }
+
     /// What the window holds for `key` at `time`: its live elements, the
     /// earliest time among them, and the packets since the window was empty.
-    func snapshot(key: UInt64, at time: Int64) -> (elements: [UInt64], firstSeen: Int64, packets: UInt64) {
+    func snapshot(key: UInt64, at time: Int64) -> Snapshot {
         guard let slot = find(key) else { return ([], time, 0) }
         let cutoff = time &- windowNanoseconds
         var live: [UInt64] = []
