@@ -18,6 +18,8 @@ struct CaptureLoop<Source: FrameSource> {
     let packetLimit: UInt64?
     /// Where finished alerts are handed over; nil: they are only counted.
     let alerts: AlertStreamWriter?
+    /// Where finished hours are handed over; nil when not counting.
+    let hours: HourFileWriter?
 
     func run(_ pipeline: inout SensorPipeline) -> RunOutcome {
         let started = MonotonicClock.seconds()
@@ -37,7 +39,7 @@ struct CaptureLoop<Source: FrameSource> {
             switch source.next() {
             case .frame(let frame):
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
-                if pipeline.hasAlerts { handOver(&pipeline) }
+                if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     if StopSignal.requested != nil { break reading }
@@ -60,12 +62,13 @@ struct CaptureLoop<Source: FrameSource> {
     private func runLive(_ pipeline: inout SensorPipeline) -> RunOutcome {
         guard let handle = source as? PcapHandle else { return RunOutcome() }
         var outcome = RunOutcome()
+        pipeline.startWatching(at: MonotonicClock.wallTime())
         let limit = packetLimit ?? .max
         capturing: while outcome.packets < limit && StopSignal.requested == nil {
             switch handle.next() {
             case .frame(let frame):
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
-                if pipeline.hasAlerts { handOver(&pipeline) }
+                if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
@@ -75,7 +78,7 @@ struct CaptureLoop<Source: FrameSource> {
                 // Nothing ready: sleep until packets, a stop, or the tick interval.
                 handle.waitForFrames(timeoutMilliseconds: CaptureLoopTiming.idleWaitMilliseconds, wakeDescriptor: StopSignal.wakeDescriptor)
                 pipeline.tick(wallTime: MonotonicClock.wallTime())
-                if pipeline.hasAlerts { handOver(&pipeline) }
+                if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
                 if HangupSignal.take() { alerts?.reopen() }
             case .end:
                 break capturing  // pcap_breakloop from the stop signal
@@ -100,18 +103,18 @@ struct CaptureLoop<Source: FrameSource> {
             for _ in 0..<1024 {
                 guard case .frame(let frame) = handle.nextAfterBreak() else { break draining }
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
-                if pipeline.hasAlerts { handOver(&pipeline) }
+                if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
                 outcome.packets &+= 1
                 drained += 1
             }
         }
     }
 
-    /// Finished alert lines go to the writer thread (or are dropped when
-    /// there is no alert stream: the ledger has counted them).
+    /// Finished alert lines and hours go to the writer threads (alerts are
+    /// dropped when there is no alert stream: the ledger has counted them).
     private func handOver(_ pipeline: inout SensorPipeline) {
-        let lines = pipeline.takeAlerts()
-        alerts?.submit(lines)
+        alerts?.submit(pipeline.takeAlerts())
+        hours?.submit(pipeline.takeFinishedHours())
     }
 
     private func fileSize(_ path: String) -> Int64? {

@@ -58,7 +58,12 @@ struct RunCommand: ParsableCommand {
         valueName: "path"))
     var alerts: String?
 
-    @Option(name: .long, help: ArgumentHelp("This sensor's name in every alert line (default: the host name).", valueName: "id"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory for the hourly count files (YYYY-MM-DDTHHZ.csv and .json), created if missing. Without it, nothing is counted per hour.",
+        valueName: "dir"))
+    var countsDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("This sensor's name in every alert line and hour sidecar (default: the host name).", valueName: "id"))
     var sensorID: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -133,11 +138,13 @@ struct RunCommand: ParsableCommand {
         // a bad country file or alert path never costs a packet.
         var configuration = try pipelineConfiguration()
         let writer = try openAlertStream()
+        let hours = try openCountsDirectory(geoDatabases: configuration.countries.sources)
+        configuration.countHours = hours != nil
 
         // The fast path: a plain classic pcap file, unfiltered, read from a
         // memory mapping. Everything else goes through libpcap.
         if let read, filter == nil, reader == .auto, let mapped = MappedCaptureFile.open(path: read) {
-            return try run(source: mapped, breaking: nil, configuration: configuration, writer: writer)
+            return try run(source: mapped, breaking: nil, configuration: configuration, writer: writer, hours: hours)
         }
         let handle: PcapHandle
         do {
@@ -159,15 +166,17 @@ struct RunCommand: ParsableCommand {
             if let filter { try handle.apply(filter: filter) }
         } catch {
             writer?.close()
+            hours?.close()
             StandardError.line(error.description)
             throw Self.exitCode(for: error)
         }
-        try run(source: handle, breaking: handle, configuration: configuration, writer: writer)
+        try run(source: handle, breaking: handle, configuration: configuration, writer: writer, hours: hours)
     }
 
     /// Runs the pipeline on an open source until it ends or a signal stops it.
     private func run<Source: FrameSource>(source: Source, breaking handle: PcapHandle?,
-                                          configuration: SensorPipeline.Configuration, writer: AlertStreamWriter?) throws {
+                                          configuration: SensorPipeline.Configuration, writer: AlertStreamWriter?,
+                                          hours: HourFileWriter?) throws {
         if case .unsupported(let dlt) = source.linkType {
             StandardError.line("warning: \(source.name): link type \(dlt) is not decoded; its frames are counted as \(DecodeFailure.unsupportedLinkType.name)")
         }
@@ -179,14 +188,17 @@ struct RunCommand: ParsableCommand {
             StandardError.line("capturing on \(source.name): link type \(source.linkType.name), snaplen \(handle?.snapshotLength ?? snaplen), "
                 + "buffer \(bufferSize) MiB\(noPromiscuous ? "" : ", promiscuous")\(filter.map { ", filter \"\($0)\"" } ?? "")")
         }
-        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer).run(&pipeline)
+        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer, hours: hours).run(&pipeline)
         pipeline.finish()
         writer?.submit(pipeline.takeAlerts())
         writer?.close()
+        hours?.submit(pipeline.takeFinishedHours())
+        hours?.close()
 
         if !quiet {
-            StandardError.write(RunSummary(name: source.name, outcome: outcome, pipeline: pipeline, writer: writer).text)
+            StandardError.write(RunSummary(name: source.name, outcome: outcome, pipeline: pipeline, writer: writer, hours: hours).text)
         }
+        for failure in hours?.results.failures ?? [] { StandardError.line("warning: hour file \(failure)") }
         if let error = writer?.statistics.lastError {
             StandardError.line("warning: \(alerts ?? ""): \(writer?.statistics.writeErrors ?? 0) alert writes failed, last: \(error)")
         }
@@ -194,6 +206,17 @@ struct RunCommand: ParsableCommand {
             StandardError.line("warning: \(damage.description) (processed \(Format.count(outcome.packets)) packets before it)")
             if outcome.isLive { throw ExitStatus.softwareError }  // the interface failed under us
             if strict { throw ExitStatus.damagedInput }
+        }
+    }
+
+    private func openCountsDirectory(geoDatabases: [String]) throws -> HourFileWriter? {
+        guard let countsDir else { return nil }
+        do {
+            return try HourFileWriter(directory: countsDir, metadata: .init(
+                sensor: sensorID ?? Self.hostName(), geoDatabases: geoDatabases, software: TeitenVersion.description))
+        } catch {
+            StandardError.line(error.description)
+            throw ExitStatus.cannotCreateOutput
         }
     }
 

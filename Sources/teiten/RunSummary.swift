@@ -10,6 +10,7 @@ struct RunSummary {
     let outcome: RunOutcome
     let pipeline: SensorPipeline
     let writer: AlertStreamWriter?
+    let hours: HourFileWriter?
 
     var text: String {
         let tally = pipeline.tally
@@ -46,6 +47,13 @@ struct RunSummary {
             if stats.dropped > 0 { alerts += ", \(Format.count(stats.dropped)) dropped (writer queue full)" }
         }
         lines.append(alerts)
+        if let hours {
+            let results = hours.results
+            var line = "  counts      \(results.written.count) hour files written to \(hours.directory)"
+            if !results.kept.isEmpty { line += "; \(results.kept.count) kept (an existing file had as many packets or more)" }
+            if !results.failures.isEmpty { line += "; \(results.failures.count) failed" }
+            lines.append(line)
+        }
         if pipeline.detection.evictions > 0 {
             lines.append("  tables      \(Format.count(pipeline.detection.evictions)) stalest entries evicted to stay within fixed sizes")
         }

@@ -13,6 +13,9 @@ public struct CountryDatabase: Sendable {
     public static let defaultIPv4Path = "/usr/share/tor/geoip"
     public static let defaultIPv6Path = "/usr/share/tor/geoip6"
 
+    /// For each IPv4 /16, the index of the last range starting at or
+    /// before it: a lookup searches only the ranges within its /16.
+    private var v4Index: [Int32] = []
     private var v4Starts: [UInt32] = []
     private var v4Ends: [UInt32] = []
     private var v4Codes: [UInt16] = []
@@ -57,7 +60,19 @@ public struct CountryDatabase: Sendable {
         if let failure { throw LoadError(description: failure) }
         guard loaded > 0 else { throw LoadError(description: "\(path): no address ranges (not a tor geoip file?)") }
         sortIfNeeded()
+        buildIndex()
         sources.append(path)
+    }
+
+    private mutating func buildIndex() {
+        v4Index = [Int32](repeating: -1, count: 65537)
+        var range = -1
+        for block in 0..<65536 {
+            let start = UInt32(block) << 16
+            while range + 1 < v4Starts.count && v4Starts[range + 1] <= start { range += 1 }
+            v4Index[block] = Int32(range)
+        }
+        v4Index[65536] = Int32(v4Starts.count - 1)
     }
 
     /// One `start,end,CC` line; returns what is wrong with it, or nil.
@@ -97,18 +112,29 @@ public struct CountryDatabase: Sendable {
         Self.unpack(code(of: address))
     }
 
+    /// The country as two packed ASCII letters ("ZZ" = 0x5A5A when unknown).
     @inline(__always)
-    func code(of address: IPAddress) -> UInt16 {
+    public func code(of address: IPAddress) -> UInt16 {
         if address.isIPv4 {
+            guard !v4Starts.isEmpty else { return Self.unknown }
             let value = address.ipv4
-            guard let index = Self.lastIndex(in: v4Starts, notAbove: value), value <= v4Ends[index] else { return Self.unknown }
+            let block = Int(value >> 16)
+            // The answer is the last range starting at or before `value`: at
+            // or after this /16's first candidate, before the next /16's.
+            var low = max(0, Int(v4Index[block])), high = Int(v4Index[block + 1]) + 1
+            while low < high {
+                let mid = (low + high) / 2
+                if v4Starts[mid] <= value { low = mid + 1 } else { high = mid }
+            }
+            let index = low - 1
+            guard index >= 0, v4Starts[index] <= value, value <= v4Ends[index] else { return Self.unknown }
             return v4Codes[index]
         }
         guard let index = Self.lastIndex(in: v6Starts, notAbove: address), !(v6Ends[index] < address) else { return Self.unknown }
         return v6Codes[index]
     }
 
-    static let unknown = pack(UInt8(ascii: "Z"), UInt8(ascii: "Z"))
+    public static let unknown = pack(UInt8(ascii: "Z"), UInt8(ascii: "Z"))
 
     private static func lastIndex<T: Comparable>(in starts: [T], notAbove value: T) -> Int? {
         var low = 0, high = starts.count
@@ -135,7 +161,7 @@ public struct CountryDatabase: Sendable {
         return UInt16(upper(first)) << 8 | UInt16(upper(second))
     }
 
-    static func unpack(_ code: UInt16) -> String {
+    public static func unpack(_ code: UInt16) -> String {
         String(decoding: [UInt8(code >> 8), UInt8(code & 0xFF)], as: UTF8.self)
     }
 

@@ -1,0 +1,99 @@
+public import PacketDecoding
+
+/// One UTC hour of packet time, as the count files hold it: per (class,
+/// protocol, port, country), packets and exact distinct sources and
+/// destinations, plus the hour's metadata for the sidecar.
+///
+/// Distinct counts use one set of packed (row, address) pairs per column
+/// (pitfall 17 of DESIGN.md: cheaper than a set per row): IPv4 pairs are
+/// exact; IPv6 addresses enter as 64-bit hashes (a false match needs two
+/// addresses of one row to share a 64-bit hash). The pair sets are capped
+/// (`pairLimit`); beyond it new pairs are not counted, the affected rows
+/// hold lower bounds and `countsExact` is false (the sidecar says so).
+public struct HourCounts: Sendable {
+    /// Hours since the epoch.
+    public let hour: Int64
+    public private(set) var rows: [CountRow] = []
+    public private(set) var packets: [UInt64] = []
+    public private(set) var sources: [UInt32] = []
+    public private(set) var destinations: [UInt32] = []
+    private var rowOfKey: [CountRow: Int32] = [:]
+    private var sourcePairs = Set<UInt64>()
+    private var destinationPairs = Set<UInt64>()
+    let pairLimit: Int
+
+    public private(set) var totalPackets: UInt64 = 0
+    public private(set) var firstPacket: PacketTime?
+    public private(set) var lastPacket: PacketTime?
+    /// Frames of this hour that did not decode, by `DecodeFailure.rawValue`.
+    public private(set) var undecodable = [UInt64](repeating: 0, count: DecodeFailure.allCases.count)
+    /// Packets that arrived for this hour after it had been written.
+    public internal(set) var latePackets: UInt64 = 0
+    public private(set) var countsExact = true
+    /// Set when the hour closes: whether the sensor watched all of it.
+    public internal(set) var complete = false
+
+    init(hour: Int64, pairLimit: Int) {
+        self.hour = hour
+        self.pairLimit = pairLimit
+        rowOfKey.reserveCapacity(1024)
+    }
+
+    public var startSeconds: Int64 { hour * 3600 }
+
+    @inline(__always)
+    mutating func add(_ packet: PacketRecord, row: CountRow) {
+        let index: Int
+        if let existing = rowOfKey[row] {
+            index = Int(existing)
+        } else {
+            index = rows.count
+            rowOfKey[row] = Int32(index)
+            rows.append(row)
+            packets.append(0)
+            sources.append(0)
+            destinations.append(0)
+        }
+        packets[index] &+= 1
+        totalPackets &+= 1
+        if firstPacket == nil || packet.time < firstPacket! { firstPacket = packet.time }
+        if lastPacket == nil || packet.time > lastPacket! { lastPacket = packet.time }
+        if Self.insert(Self.pair(index, packet.source), into: &sourcePairs, limit: pairLimit, exact: &countsExact) {
+            sources[index] &+= 1
+        }
+        if Self.insert(Self.pair(index, packet.destination), into: &destinationPairs, limit: pairLimit, exact: &countsExact) {
+            destinations[index] &+= 1
+        }
+    }
+
+    mutating func countUndecodable(_ failure: DecodeFailure) {
+        undecodable[Int(failure.rawValue)] &+= 1
+    }
+
+    /// True when `pair` is new. A full set takes no more pairs: the row's
+    /// count then stays a lower bound and `exact` turns false.
+    @inline(__always)
+    private static func insert(_ pair: UInt64, into set: inout Set<UInt64>, limit: Int, exact: inout Bool) -> Bool {
+        if set.count >= limit {
+            if !set.contains(pair) { exact = false }
+            return false
+        }
+        return set.insert(pair).inserted
+    }
+
+    /// (row, address) in one integer: IPv4 exactly (row in the high 32 bits),
+    /// IPv6 as a mixed hash with the top bit set, so the two never meet.
+    @inline(__always)
+    static func pair(_ row: Int, _ address: IPAddress) -> UInt64 {
+        if address.isIPv4 { return UInt64(row) << 32 | UInt64(address.ipv4) }
+        return KeyHash.mix(UInt64(row) ^ KeyHash.address(address)) | 1 << 63
+    }
+
+    /// Frees the distinct-pair sets once the counts are final (before the
+    /// hour is handed to the writer thread).
+    mutating func releasePairs() {
+        sourcePairs = []
+        destinationPairs = []
+        rowOfKey = [:]
+    }
+}

@@ -1,0 +1,105 @@
+public import PacketDecoding
+
+/// The hourly-counts stage: every decoded IP packet lands in exactly one
+/// row of its UTC hour of packet time.
+///
+/// Two hours can be open at once: after the hour edge, the previous hour
+/// stays open for `graceSeconds` of packet time, so packets that arrive
+/// slightly out of order (a few milliseconds across the edge, or queued
+/// behind others on a live link) still count in their own hour. Packets for
+/// an hour already closed are counted as `latePackets` of the hour they
+/// arrive in. Closed hours wait in `finished` for the writer.
+public struct HourlyCounter {
+    public let graceSeconds: Int64
+    let pairLimit: Int
+    private var current: HourCounts?
+    private var previous: HourCounts?
+    /// Earliest time the sensor is known to have been watching.
+    private var observedFrom: PacketTime?
+    /// Hours closed and ready for the writer, oldest first.
+    public private(set) var finished: [HourCounts] = []
+
+    public init(graceSeconds: Int = 60, pairLimit: Int = 8_000_000) {
+        self.graceSeconds = Int64(graceSeconds)
+        self.pairLimit = pairLimit
+    }
+
+    /// Live capture: watching began at `time` (the start of the run).
+    public mutating func observing(since time: PacketTime) {
+        if observedFrom == nil || time < observedFrom! { observedFrom = time }
+    }
+
+    @inline(__always)
+    mutating func add(_ packet: PacketRecord, row: CountRow) {
+        let hour = Self.hour(of: packet.time)
+        if current?.hour == hour {
+            current!.add(packet, row: row)
+            return
+        }
+        route(packet.time, hour: hour) { $0.add(packet, row: row) }
+    }
+
+    mutating func countUndecodable(_ failure: DecodeFailure, at time: PacketTime) {
+        let hour = Self.hour(of: time)
+        if current?.hour == hour { current!.countUndecodable(failure); return }
+        route(time, hour: hour) { $0.countUndecodable(failure) }
+    }
+
+    /// The slow path: a new hour, the previous hour within its grace, or too late.
+    private mutating func route(_ time: PacketTime, hour: Int64, _ update: (inout HourCounts) -> Void) {
+        if observedFrom == nil { observedFrom = time }
+        if let open = current, hour > open.hour {
+            if let older = previous { close(older, until: time) }
+            previous = current
+            current = HourCounts(hour: hour, pairLimit: pairLimit)
+            update(&current!)
+        } else if current == nil {
+            current = HourCounts(hour: hour, pairLimit: pairLimit)
+            update(&current!)
+        } else if previous?.hour == hour {
+            update(&previous!)
+        } else {
+            current!.latePackets &+= 1
+        }
+        advance(to: time)
+    }
+
+    /// Packet (or wall-clock) time moved on: the previous hour closes once
+    /// its grace has passed.
+    public mutating func advance(to time: PacketTime) {
+        guard let open = previous, time.seconds >= (open.hour + 1) * 3600 + graceSeconds else { return }
+        previous = nil
+        close(open, until: time)
+    }
+
+    /// The run ends: every open hour closes (the last one incomplete unless
+    /// the run watched it to its end).
+    public mutating func finish(at time: PacketTime) {
+        if let older = previous { close(older, until: time) }
+        if let last = current { close(last, until: time) }
+        previous = nil
+        current = nil
+    }
+
+    public mutating func takeFinished() -> [HourCounts] {
+        defer { finished.removeAll(keepingCapacity: true) }
+        return finished
+    }
+
+    public var hasFinished: Bool { !finished.isEmpty }
+
+    private mutating func close(_ hour: HourCounts, until time: PacketTime) {
+        var counts = hour
+        let start = counts.startSeconds, end = start + 3600
+        let from = observedFrom?.nanoseconds ?? .max
+        counts.complete = from <= start * 1_000_000_000 && time.nanoseconds >= end * 1_000_000_000
+        counts.releasePairs()
+        finished.append(counts)
+    }
+
+    @inline(__always)
+    static func hour(of time: PacketTime) -> Int64 {
+        let seconds = time.seconds
+        return seconds >= 0 ? seconds / 3600 : (seconds - 3599) / 3600
+    }
+}

@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+public import TeitenCore
+internal import PacketDecoding
+internal import Synchronization
+internal import Dispatch
+internal import Foundation
+
+/// Writes each finished hour as `YYYY-MM-DDTHHZ.csv` and its sidecar
+/// `YYYY-MM-DDTHHZ.json` in the counts directory, on its own thread (the
+/// capture thread only hands hours over). Each file is written to a
+/// temporary name in the same directory, flushed with fsync, then renamed,
+/// and the directory fsynced: a puller never sees half a file. The CSV is
+/// renamed into place before its sidecar.
+///
+/// An existing hour file with at least as many packets is never replaced
+/// by one with fewer (a second run over part of an hour); merging a
+/// restarted hour comes with checkpoints.
+public final class HourFileWriter: Sendable {
+    public struct Metadata: Sendable {
+        public var sensor: String
+        public var geoDatabases: [String]
+        public var software: String
+        /// Kernel and interface drops for the hour, when live; nil for files.
+        public var drops: (@Sendable (Int64) -> (kernel: UInt64, interface: UInt64)?)? = nil
+        public init(sensor: String, geoDatabases: [String], software: String) {
+            self.sensor = sensor
+            self.geoDatabases = geoDatabases
+            self.software = software
+        }
+    }
+
+    private struct State {
+        var queue: [HourCounts] = []
+        var closing = false
+        var written: [String] = []
+        var kept: [String] = []
+        var failures: [String] = []
+    }
+
+    public let directory: String
+    private let metadata: Metadata
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    public struct SetupError: Error, CustomStringConvertible { public let description: String }
+
+    /// Creates `directory` if needed and checks it is writable, now rather
+    /// than at the end of the first hour.
+    public init(directory: String, metadata: Metadata) throws(SetupError) {
+        self.directory = directory
+        self.metadata = metadata
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw SetupError(description: "\(directory): cannot create the counts directory: \(String(cString: strerror(errno)))")
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw SetupError(description: "\(directory): counts directory not writable: \(String(cString: strerror(errno)))")
+        }
+        Thread { [self] in self.run() }.start()
+    }
+
+    public func submit(_ hours: [HourCounts]) {
+        guard !hours.isEmpty else { return }
+        state.withLock { $0.queue.append(contentsOf: hours) }
+        wake.signal()
+    }
+
+    /// Writes everything submitted, then stops the thread.
+    public func close() {
+        state.withLock { $0.closing = true }
+        wake.signal()
+        finished.wait()
+    }
+
+    public var results: (written: [String], kept: [String], failures: [String]) {
+        state.withLock { ($0.written, $0.kept, $0.failures) }
+    }
+
+    private func run() {
+        while true {
+            wake.wait()
+            let (batch, closing) = state.withLock { state -> ([HourCounts], Bool) in
+                defer { state.queue.removeAll() }
+                return (state.queue, state.closing)
+            }
+            for hour in batch { write(hour) }
+            if closing { finished.signal(); return }
+        }
+    }
+
+    /// `2026-11-21T13Z`
+    public static func hourName(_ hour: Int64) -> String {
+        let text = UTCTime.rfc3339(PacketTime(seconds: hour * 3600, nanoseconds: 0), fractionDigits: 0)
+        return String(text.prefix(13)) + "Z"
+    }
+
+    private func write(_ hour: HourCounts) {
+        let name = Self.hourName(hour.hour)
+        let csvPath = directory + "/" + name + ".csv", jsonPath = directory + "/" + name + ".json"
+        if let existing = Self.existingPackets(jsonPath), existing >= hour.totalPackets {
+            state.withLock { $0.kept.append(name) }
+            return
+        }
+        do {
+            try Self.writeAtomically(CountFileFormat.csv(hour), to: csvPath, directory: directory)
+            try Self.writeAtomically(sidecar(hour), to: jsonPath, directory: directory)
+            state.withLock { $0.written.append(name) }
+        } catch {
+            state.withLock { $0.failures.append("\(name): \(error)") }
+        }
+    }
+
+    private func sidecar(_ hour: HourCounts) -> String {
+        var failures: [String] = []
+        for failure in DecodeFailure.allCases where hour.undecodable[Int(failure.rawValue)] > 0 {
+            failures.append("\"\(failure.name)\":\(hour.undecodable[Int(failure.rawValue)])")
+        }
+        let drops = metadata.drops?(hour.hour)
+        let fields: [(String, String)] = [
+            ("sensor", AlertJSON.quoted(metadata.sensor)),
+            ("hour", AlertJSON.quoted(CountFileFormat.hourText(hour.hour))),
+            ("complete", hour.complete ? "true" : "false"),
+            ("first_packet", hour.firstPacket.map { AlertJSON.quoted(UTCTime.rfc3339($0)) } ?? "null"),
+            ("last_packet", hour.lastPacket.map { AlertJSON.quoted(UTCTime.rfc3339($0)) } ?? "null"),
+            ("packets", String(hour.totalPackets)),
+            ("undecodable", "{" + failures.joined(separator: ",") + "}"),
+            ("undecodable_packets", String(hour.undecodable.reduce(0, +))),
+            ("late_packets", String(hour.latePackets)),
+            ("kernel_drops", drops.map { String($0.kernel) } ?? "null"),
+            ("interface_drops", drops.map { String($0.interface) } ?? "null"),
+            ("rows", String(hour.rows.count)),
+            ("distinct_counts_exact", hour.countsExact ? "true" : "false"),
+            ("geo_database", "[" + metadata.geoDatabases.map(AlertJSON.quoted).joined(separator: ",") + "]"),
+            ("software", AlertJSON.quoted(metadata.software)),
+        ]
+        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+    }
+
+    private static func existingPackets(_ sidecar: String) -> UInt64? {
+        guard let data = FileManager.default.contents(atPath: sidecar),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return (object["packets"] as? NSNumber)?.uint64Value
+    }
+
+    struct WriteError: Error, CustomStringConvertible { let description: String }
+
+    /// Temporary name, write, fsync, rename, fsync the directory.
+    static func writeAtomically(_ text: String, to path: String, directory: String) throws {
+        let temporary = directory + "/." + (path as NSString).lastPathComponent + ".tmp.\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteError(description: "\(temporary): \(String(cString: strerror(errno)))") }
+        var text = text
+        let failure: String? = text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return String(cString: strerror(errno)) }
+                offset += n
+            }
+            return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
+        }
+        Glibc.close(fd)
+        if let failure { unlink(temporary); throw WriteError(description: "\(path): \(failure)") }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw WriteError(description: "\(path): rename failed: \(reason)")
+        }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 { fsync(directoryFD); Glibc.close(directoryFD) }
+    }
+}
+
+/// The count files' text format (docs/counts.md): RFC 4180 CSV, `\n` line
+/// ends, a header, rows sorted by class, proto, port, country.
+public enum CountFileFormat {
+    public static let header = "hour,class,proto,port,country,packets,sources,destinations"
+
+    /// `2026-11-21T13:00:00Z`
+    public static func hourText(_ hour: Int64) -> String {
+        UTCTime.rfc3339(PacketTime(seconds: hour * 3600, nanoseconds: 0), fractionDigits: 0)
+    }
+
+    public static func csv(_ hour: HourCounts) -> String {
+        let hourText = hourText(hour.hour)
+        let order = hour.rows.indices.sorted { a, b in
+            let x = hour.rows[a], y = hour.rows[b]
+            if x.className != y.className { return x.className < y.className }
+            if x.protocolName != y.protocolName { return x.protocolName < y.protocolName }
+            if x.port != y.port { return x.port < y.port }
+            return x.country < y.country
+        }
+        var text = header + "\n"
+        text.reserveCapacity(64 * (hour.rows.count + 1))
+        for index in order {
+            let row = hour.rows[index]
+            text += "\(hourText),\(row.className),\(row.protocolName),\(row.port),\(row.country),"
+            text += "\(hour.packets[index]),\(hour.sources[index]),\(hour.destinations[index])\n"
+        }
+        return text
+    }
+}
