@@ -156,9 +156,18 @@ public struct CountryDatabase: Sendable {
         }
     }
 
+    /// Two letters, upper-cased; anything else (the tor files mark unknown
+    /// ranges "??") is the contract's "ZZ".
     private static func pack(_ first: UInt8, _ second: UInt8) -> UInt16 {
-        func upper(_ byte: UInt8) -> UInt8 { byte >= 97 && byte <= 122 ? byte - 32 : byte }
-        return UInt16(upper(first)) << 8 | UInt16(upper(second))
+        func upper(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - 32
+            default: nil
+            }
+        }
+        guard let a = upper(first), let b = upper(second) else { return UInt16(UInt8(ascii: "Z")) << 8 | UInt16(UInt8(ascii: "Z")) }
+        return UInt16(a) << 8 | UInt16(b)
     }
 
     public static func unpack(_ code: UInt16) -> String {

@@ -1,0 +1,77 @@
+import Foundation
+import PacketDecoding
+import TeitenCore
+import Testing
+import TestSupport
+
+@Suite("Country database")
+struct CountryDatabaseTests {
+    static func load(_ text: String) throws -> CountryDatabase {
+        let scratch = ScratchDirectory()
+        let path = scratch.file("geoip")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var database = CountryDatabase()
+        try database.load(path: path)
+        return database
+    }
+
+    @Test func ipv4RangeEdgesAndGaps() throws {
+        // 1.0.0.0–1.0.0.255 AU, 1.0.1.0–1.0.3.255 CN, gap, 2.0.0.0–2.255.255.255 FR (out of order on purpose)
+        let database = try Self.load("# comment\n33554432,50331647,FR\n16777216,16777471,AU\n16777472,16778239,cn\n")
+        let cases: [(String, String)] = [
+            ("1.0.0.0", "AU"), ("1.0.0.255", "AU"), ("1.0.1.0", "CN"), ("1.0.3.255", "CN"), ("1.0.4.0", "ZZ"),
+            ("0.255.255.255", "ZZ"), ("2.0.0.0", "FR"), ("2.255.255.255", "FR"), ("3.0.0.0", "ZZ"),
+            ("255.255.255.255", "ZZ"), ("0.0.0.0", "ZZ"), ("10.0.0.1", "ZZ"),
+        ]
+        for (address, country) in cases { #expect(database.country(of: IPAddress(address)!) == country, "\(address)") }
+    }
+
+    @Test func ipv6Ranges() throws {
+        let database = try Self.load("2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n2a00::,2a00:ff:ffff:ffff:ffff:ffff:ffff:ffff,DE\n")
+        #expect(database.country(of: IPAddress("2001:200::")!) == "JP")
+        #expect(database.country(of: IPAddress("2001:200:ffff:ffff:ffff:ffff:ffff:ffff")!) == "JP")
+        #expect(database.country(of: IPAddress("2001:201::")!) == "ZZ")
+        #expect(database.country(of: IPAddress("2a00:12::1")!) == "DE")
+        #expect(database.country(of: IPAddress("2001:db8::1")!) == "ZZ", "documentation space")
+        #expect(database.country(of: IPAddress("1.2.3.4")!) == "ZZ", "no IPv4 ranges loaded")
+    }
+
+    @Test func theRealDatabaseWhenInstalled() throws {
+        guard FileManager.default.fileExists(atPath: CountryDatabase.defaultIPv4Path) else { return }
+        var database = CountryDatabase()
+        try database.load(path: CountryDatabase.defaultIPv4Path)
+        #expect(database.rangeCount > 100_000)
+        #expect(database.country(of: IPAddress("192.168.1.1")!) == "ZZ")
+        #expect(database.country(of: IPAddress("198.18.0.1")!) == "ZZ")
+        #expect(database.country(of: IPAddress("8.8.8.8")!).count == 2)
+        #expect(try Self.load("1,2,??\n").country(of: IPAddress(ipv4: 1)) == "ZZ", "tor's unknown marker is ZZ")
+    }
+
+    @Test(arguments: [
+        ("1,2,AU\nnonsense\n", "line 2"),
+        ("1,2,AUS\n", "line 1"),
+        ("5,2,AU\n", "start after its end"),
+        ("", "no address ranges"),
+        ("# only a comment\n", "no address ranges"),
+        ("1,2,AU\n::1,zz::,JP\n", "line 2"),
+    ])
+    func corruptDatabases(text: String, reason: String) {
+        do {
+            _ = try Self.load(text)
+            Issue.record("loaded: \(text)")
+        } catch {
+            let message = String(describing: error)
+            #expect(message.contains(reason), "\(message)")
+            #expect(!message.contains("\n"))
+        }
+    }
+
+    @Test func binaryFileIsRefused() throws {
+        let scratch = ScratchDirectory()
+        let path = scratch.file("x.mmdb")
+        try Data([0xAB, 0xCD, 0x00, 0x01, 0x02]).write(to: URL(fileURLWithPath: path))
+        var database = CountryDatabase()
+        #expect(throws: CountryDatabase.LoadError.self) { try database.load(path: path) }
+        #expect(throws: CountryDatabase.LoadError.self) { try database.load(path: scratch.file("missing")) }
+    }
+}
