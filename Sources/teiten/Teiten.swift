@@ -17,7 +17,7 @@ struct Teiten: ParsableCommand {
             Documentation: docs/ in the source tree (architecture, operations, performance).
             """,
         version: TeitenVersion.description,
-        subcommands: [RunCommand.self, TailCommand.self, SynthCommand.self]
+        subcommands: [RunCommand.self, TailCommand.self, CountsCommand.self, GeoCommand.self, SynthCommand.self]
     )
 
     /// A launcher may hand down a signal mask that blocks SIGINT and SIGTERM
