@@ -38,6 +38,9 @@ echo "== $PACKETS packets, $(du -h "$CAPTURE" | cut -f1), $RUNS runs each, inter
 AB --label "bare libpcap loop (self-pair)" -- "$BARE"
 AB --label "teiten run --read (mapped reader; decode, classify, all detectors)" -- "exec $TEITEN run --read $CAPTURE --quiet"
 AB --label "teiten run --read --reader libpcap (decode, classify, all detectors)" -- "exec $TEITEN run --read $CAPTURE --quiet --reader libpcap"
+rm -rf "$W/counts"
+AB --label "teiten run --read --counts-dir (all stages: detectors, country per packet, hourly counts)" -- \
+    "rm -rf $W/counts; exec $TEITEN run --read $CAPTURE --quiet --counts-dir $W/counts"
 
 python3 - "$RESULTS" <<'PY'
 import json, sys
@@ -51,6 +54,16 @@ for r in rows:
 PY
 
 echo
+echo "== country lookup (teiten geo bench: random addresses, no cache)"
+"$TEITEN" geo bench -n 5000000 | python3 -c "
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+print('| database | ranges | load s | lookups/s | unknown share |')
+print('|---|---:|---:|---:|---:|')
+for r in rows[1:]: print('| ' + ' | '.join(r) + ' |')
+"
+
+echo
 echo "== spoofed SYN flood: every packet a new source (peak resident memory, GNU time)"
 echo "| fresh sources | wall s | packets/s | peak MiB | table evictions | flood episodes |"
 echo "|---:|---:|---:|---:|---:|---:|"
@@ -58,7 +71,8 @@ for n in $FLOODS; do
     FLOOD=$W/flood_$n.pcap
     [ -s "$FLOOD" ] || "$TEITEN" synth --mode flood --packets "$n" --hours 1 --seed 1 --output "$FLOOD"
     cat "$FLOOD" > /dev/null
-    summary=$( { /usr/bin/time -f "TIME %e %M" "$TEITEN" run --read "$FLOOD" --alerts /dev/null; } 2>&1 )
+    rm -rf "$W/flood-counts"
+    summary=$( { /usr/bin/time -f "TIME %e %M" "$TEITEN" run --read "$FLOOD" --alerts /dev/null --counts-dir "$W/flood-counts"; } 2>&1 )
     wall=$(echo "$summary" | awk '/^TIME/ {print $2}')
     peak=$(echo "$summary" | awk '/^TIME/ {printf "%.0f", $3 / 1024}')
     evicted=$(echo "$summary" | awk '/stalest entries evicted/ {print $2}')

@@ -33,8 +33,9 @@ public struct SensorPipeline {
         public var countHours = false
         /// Packet time an hour stays open after it ends, for late packets.
         public var hourGraceSeconds = 60
-        /// Distinct (row, address) pairs kept exactly per hour and column.
-        public var hourPairLimit = 8_000_000
+        /// Distinct (row, address) pairs kept exactly per hour and column
+        /// (2,097,152: about 32 MiB per set; beyond it counts are lower bounds).
+        public var hourPairLimit = 1 << 21
         public init() {}
     }
 

@@ -19,7 +19,7 @@ public struct HourlyCounter {
     /// Hours closed and ready for the writer, oldest first.
     public private(set) var finished: [HourCounts] = []
 
-    public init(graceSeconds: Int = 60, pairLimit: Int = 8_000_000) {
+    public init(graceSeconds: Int = 60, pairLimit: Int = 1 << 21) {
         self.graceSeconds = Int64(graceSeconds)
         self.pairLimit = pairLimit
     }
