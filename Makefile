@@ -6,11 +6,13 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build: libpcap. Country data (tor-geoipdb) is the sensor's default
 # database. The benchmark builds C yardsticks and times with GNU time.
 # Tests scan the loopback interface with nmap.
-DEB_PACKAGES := libpcap-dev tor-geoipdb gcc time python3 nmap
+DEB_PACKAGES := libpcap-dev libmaxminddb-dev tor-geoipdb gcc time python3 nmap
+# Tests write a small MaxMind database with this PyPI package.
+PIP_PACKAGES := mmdb-writer
 RELEASE_BIN  := .build/release/teiten
 SAMPLE       := samples/sample.pcap
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps test-deps build run test bench clean
 
 all: build
 
@@ -25,6 +27,10 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Python packages the tests use (PyPI), installed only when missing.
+test-deps: deps
+	@python3 -c "import mmdb_writer" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES)
+
 build: deps
 	$(SWIFT) build -c release --product teiten
 
@@ -36,7 +42,7 @@ $(SAMPLE): | build
 run: build $(SAMPLE)
 	$(RELEASE_BIN) run --read $(SAMPLE)
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 

@@ -3,6 +3,7 @@
 // Teiten: a network observation sensor. The module graph, leaves first:
 //
 //   CPcap            libpcap, as a system library (module map + shim header)
+//   CMaxMindDB       libmaxminddb, likewise (MaxMind-format country databases)
 //   PacketDecoding   bytes -> PacketRecord; imports no libpcap, so it can be
 //                    unit-tested, truncation-tested at every length and fuzzed
 //   PcapCapture      the only code that calls libpcap
@@ -31,9 +32,14 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        .systemLibrary(
+            name: "CMaxMindDB",
+            pkgConfig: "libmaxminddb",
+            providers: [.apt(["libmaxminddb-dev"])]
+        ),
         .target(name: "PacketDecoding", swiftSettings: strict),
         .target(name: "PcapCapture", dependencies: ["CPcap", "PacketDecoding"], swiftSettings: strict),
-        .target(name: "TeitenCore", dependencies: ["PacketDecoding"], swiftSettings: strict),
+        .target(name: "TeitenCore", dependencies: ["PacketDecoding", "CMaxMindDB"], swiftSettings: strict),
         .target(name: "TeitenOutput", dependencies: ["TeitenCore", "PacketDecoding"], swiftSettings: strict),
         .target(name: "TrafficSynthesis", swiftSettings: strict),
         .executableTarget(

@@ -75,3 +75,74 @@ struct CountryDatabaseTests {
         #expect(throws: CountryDatabase.LoadError.self) { try database.load(path: scratch.file("missing")) }
     }
 }
+
+@Suite("MaxMind country database")
+struct MaxMindDatabaseTests {
+    /// Builds the test .mmdb with Tests/Fixtures/make_test_mmdb.py; nil (with
+    /// a printed reason) where Python's mmdb-writer is missing outside CI.
+    static func makeDatabase(in scratch: ScratchDirectory) throws -> String? {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/make_test_mmdb.py").path
+        let path = scratch.file("test.mmdb")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            if runningInCI { Issue.record("could not write the test .mmdb (is mmdb-writer installed? make test-deps)") }
+            print("MaxMind tests: skipped, python3 with mmdb-writer is not available")
+            return nil
+        }
+        return path
+    }
+
+    @Test func lookupsThroughLibmaxminddb() throws {
+        let scratch = ScratchDirectory()
+        guard let path = try Self.makeDatabase(in: scratch) else { return }
+        var database = CountryDatabase()
+        try database.load(path: path)
+        #expect(database.sources == [path])
+        let cases: [(String, String)] = [
+            ("192.0.2.0", "JP"), ("192.0.2.255", "JP"), ("192.0.3.0", "ZZ"),
+            ("198.51.100.127", "FR"), ("198.51.100.128", "ZZ"),
+            ("203.0.113.9", "BR"),  // only a registered country
+            ("2001:db8:1::1", "DE"), ("2001:db8:2::1", "ZZ"), ("10.0.0.1", "ZZ"),
+        ]
+        for (address, country) in cases { #expect(database.country(of: IPAddress(address)!) == country, "\(address)") }
+    }
+
+    /// Range files answer first; MaxMind fills what they leave unknown.
+    @Test func bothFormatsTogether() throws {
+        let scratch = ScratchDirectory()
+        guard let mmdb = try Self.makeDatabase(in: scratch) else { return }
+        let ranges = scratch.file("geoip")
+        try "3221225984,3221226239,AU\n".write(toFile: ranges, atomically: true, encoding: .utf8)  // 192.0.2.0/24
+        var database = CountryDatabase()
+        try database.load(path: ranges)
+        try database.load(path: mmdb)
+        #expect(database.country(of: IPAddress("192.0.2.1")!) == "AU")
+        #expect(database.country(of: IPAddress("198.51.100.1")!) == "FR")
+    }
+
+    @Test func corruptMaxMindFile() throws {
+        let scratch = ScratchDirectory()
+        guard let mmdb = try Self.makeDatabase(in: scratch) else { return }
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: mmdb))
+        for index in 0..<min(256, bytes.count / 2) { bytes[index] = 0xFF }  // the search tree, metadata intact
+        let broken = scratch.file("broken.mmdb")
+        try bytes.write(to: URL(fileURLWithPath: broken))
+        var database = CountryDatabase()
+        do {
+            try database.load(path: broken)
+            // libmaxminddb may accept a damaged tree; lookups must still not crash.
+            _ = database.country(of: IPAddress("192.0.2.1")!)
+        } catch {
+            #expect(String(describing: error).contains(broken))
+        }
+        let truncated = scratch.file("truncated.mmdb")
+        try bytes.prefix(40).write(to: URL(fileURLWithPath: truncated))
+        #expect(throws: CountryDatabase.LoadError.self) { try database.load(path: truncated) }
+    }
+}

@@ -6,8 +6,11 @@ public import PacketDecoding
 /// Source country by address range, from the IPFire Location data that
 /// Debian's `tor-geoipdb` ships (`/usr/share/tor/geoip` with `start,end,CC`
 /// lines of integers, `/usr/share/tor/geoip6` with `start,end,CC` lines of
-/// IPv6 text; CC BY-SA 4.0). Held in sorted arrays and binary-searched;
-/// never a per-address dictionary. Unknown, private, reserved and
+/// IPv6 text; CC BY-SA 4.0), held in sorted arrays and binary-searched
+/// (never a per-address dictionary), and/or MaxMind DB files through
+/// libmaxminddb (`MaxMindDatabase`). The format of each file is recognised
+/// from its content. An address is answered by the range files first, then
+/// by the MaxMind files in the order given. Unknown, private, reserved and
 /// documentation space answers "ZZ".
 public struct CountryDatabase: Sendable {
     public static let defaultIPv4Path = "/usr/share/tor/geoip"
@@ -22,6 +25,7 @@ public struct CountryDatabase: Sendable {
     private var v6Starts: [IPAddress] = []
     private var v6Ends: [IPAddress] = []
     private var v6Codes: [UInt16] = []
+    private var maxMind: [MaxMindDatabase] = []
     /// The files loaded, for sidecars and `teiten geo lookup`.
     public private(set) var sources: [String] = []
 
@@ -31,13 +35,19 @@ public struct CountryDatabase: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { v4Starts.isEmpty && v6Starts.isEmpty }
+    public var isEmpty: Bool { v4Starts.isEmpty && v6Starts.isEmpty && maxMind.isEmpty }
+    /// Ranges held in range files (MaxMind files are not counted).
     public var rangeCount: Int { v4Starts.count + v6Starts.count }
 
     /// Loads a tor-format file; IPv4 or IPv6 is recognised from the content.
     /// Parsed from bytes (no String per line): the two default files load
     /// in well under a second.
     public mutating func load(path: String) throws(LoadError) {
+        if MaxMindDatabase.recognises(path) {
+            maxMind.append(try MaxMindDatabase(path: path))
+            sources.append(path)
+            return
+        }
         let bytes = try Self.readFile(path)
         var loaded = 0
         var failure: String?
@@ -115,6 +125,17 @@ public struct CountryDatabase: Sendable {
     /// The country as two packed ASCII letters ("ZZ" = 0x5A5A when unknown).
     @inline(__always)
     public func code(of address: IPAddress) -> UInt16 {
+        let answer = rangeCode(of: address)
+        guard answer == Self.unknown, !maxMind.isEmpty else { return answer }
+        for database in maxMind {
+            let code = database.code(of: address)
+            if code != Self.unknown { return code }
+        }
+        return Self.unknown
+    }
+
+    @inline(__always)
+    private func rangeCode(of address: IPAddress) -> UInt16 {
         if address.isIPv4 {
             guard !v4Starts.isEmpty else { return Self.unknown }
             let value = address.ipv4
@@ -158,7 +179,7 @@ public struct CountryDatabase: Sendable {
 
     /// Two letters, upper-cased; anything else (the tor files mark unknown
     /// ranges "??") is the contract's "ZZ".
-    private static func pack(_ first: UInt8, _ second: UInt8) -> UInt16 {
+    static func pack(_ first: UInt8, _ second: UInt8) -> UInt16 {
         func upper(_ byte: UInt8) -> UInt8? {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte
@@ -190,7 +211,7 @@ public struct CountryDatabase: Sendable {
             bytes.append(contentsOf: chunk[0..<count])
         }
         if bytes.starts(with: [0x3C]) || bytes.contains(0) {
-            throw LoadError(description: "\(path): not a text geoip file (MaxMind .mmdb files arrive with the hourly counts)")
+            throw LoadError(description: "\(path): neither a tor geoip text file nor a MaxMind database")
         }
         return bytes
     }
