@@ -45,7 +45,7 @@ public struct SensorPipeline {
     public private(set) var classifier: Classifier
     public private(set) var detection: ScanDetection
     public private(set) var hourly: HourlyCounter?
-    private let countries: CountryCache
+    private var countries: CountryCache
     /// Packets by `TrafficClass.rawValue`.
     public private(set) var byClass = [UInt64](repeating: 0, count: TrafficClass.allCases.count)
 
@@ -89,6 +89,13 @@ public struct SensorPipeline {
             }
         }
         detection.observe(record, as: trafficClass)
+    }
+
+    /// A reloaded country database (SIGHUP), swapped in between packets:
+    /// later packets and alert lines use it; the cache starts empty.
+    public mutating func replaceCountries(_ database: CountryDatabase) {
+        countries = CountryCache(database: database)
+        detection.ledger.country = { database.country(of: $0) }
     }
 
     /// Live capture: watching began now (hours before it are incomplete).

@@ -20,6 +20,8 @@ struct CaptureLoop<Source: FrameSource> {
     let alerts: AlertStreamWriter?
     /// Where finished hours are handed over; nil when not counting.
     let hours: HourFileWriter?
+    /// Rebuilds the country database on SIGHUP.
+    let countries: CountryReloader
 
     func run(_ pipeline: inout SensorPipeline) -> RunOutcome {
         let started = MonotonicClock.seconds()
@@ -43,7 +45,7 @@ struct CaptureLoop<Source: FrameSource> {
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     if StopSignal.requested != nil { break reading }
-                    if HangupSignal.take() { alerts?.reopen() }
+                    hangup(&pipeline)
                     progress?.update(packets: outcome.packets, fileOffset: source.fileOffset)
                 }
             case .none:
@@ -72,14 +74,14 @@ struct CaptureLoop<Source: FrameSource> {
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
-                    if HangupSignal.take() { alerts?.reopen() }
+                    hangup(&pipeline)
                 }
             case .none:
                 // Nothing ready: sleep until packets, a stop, or the tick interval.
                 handle.waitForFrames(timeoutMilliseconds: CaptureLoopTiming.idleWaitMilliseconds, wakeDescriptor: StopSignal.wakeDescriptor)
                 pipeline.tick(wallTime: MonotonicClock.wallTime())
                 if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
-                if HangupSignal.take() { alerts?.reopen() }
+                hangup(&pipeline)
             case .end:
                 break capturing  // pcap_breakloop from the stop signal
             case .failed(let error):
@@ -108,6 +110,16 @@ struct CaptureLoop<Source: FrameSource> {
                 drained += 1
             }
         }
+    }
+
+    /// SIGHUP: reopen the alert file and start reloading the country
+    /// database; a reloaded database is swapped in here, between packets.
+    private func hangup(_ pipeline: inout SensorPipeline) {
+        if HangupSignal.take() {
+            alerts?.reopen()
+            countries.begin()
+        }
+        if let database = countries.take() { pipeline.replaceCountries(database) }
     }
 
     /// Finished alert lines and hours go to the writer threads (alerts are

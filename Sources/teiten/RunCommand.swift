@@ -188,7 +188,8 @@ struct RunCommand: ParsableCommand {
             StandardError.line("capturing on \(source.name): link type \(source.linkType.name), snaplen \(handle?.snapshotLength ?? snaplen), "
                 + "buffer \(bufferSize) MiB\(noPromiscuous ? "" : ", promiscuous")\(filter.map { ", filter \"\($0)\"" } ?? "")")
         }
-        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer, hours: hours).run(&pipeline)
+        let reloader = CountryReloader(paths: configuration.countries.sources)
+        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer, hours: hours, countries: reloader).run(&pipeline)
         pipeline.finish()
         writer?.submit(pipeline.takeAlerts())
         writer?.close()
