@@ -39,8 +39,15 @@ $(SAMPLE): | build
 	@mkdir -p $(dir $@)
 	$(RELEASE_BIN) synth --packets 200000 --hours 4 --seed 1 --output $@
 
+# The sensor on the sample: summary, then the episodes it found and the
+# top ports of its hourly count files (written under samples/).
 run: build $(SAMPLE)
-	$(RELEASE_BIN) run --read $(SAMPLE)
+	@rm -rf samples/alerts.jsonl samples/counts
+	$(RELEASE_BIN) run --read $(SAMPLE) --sensor-id sample --alerts samples/alerts.jsonl --counts-dir samples/counts
+	@echo; echo "First episodes found (teiten tail samples/alerts.jsonl --no-follow --starts-only):"
+	@$(RELEASE_BIN) tail samples/alerts.jsonl --no-follow --starts-only | head -n 15
+	@echo; echo "Top destination ports of probes, all hours (teiten counts top samples/counts):"
+	@$(RELEASE_BIN) counts top samples/counts -n 10
 
 test: test-deps
 	$(SWIFT) build --build-tests
