@@ -68,17 +68,9 @@ struct AlertStreamTests {
         guard geteuid() == 0 else { print("SIGHUP test: skipped, live capture needs root"); return }
         let scratch = ScratchDirectory()
         let path = scratch.file("alerts.jsonl")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
-        process.arguments = TeitenProcess.arguments(["run", "--interface", "lo", "--no-interface-local", "--immediate", "--alerts", path,
-                                                     "--filter", "udp and dst portrange 47100-47199"])
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let collected = OutputCollector(errors.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(15)
-        while !collected.text.contains("capturing on lo") && Date() < deadline { usleep(20_000) }
+        let sensor = try LiveSensor(["--no-interface-local", "--immediate", "--alerts", path,
+                                     "--filter", "udp and dst portrange 47100-47199"])
+        try #require(sensor.started, "no start line: \(sensor.errors.text)")
 
         func lineCount(_ file: String) -> Int { Self.parse((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").count }
 
@@ -86,13 +78,11 @@ struct AlertStreamTests {
         let firstDeadline = Date().addingTimeInterval(5)
         while lineCount(path) < 1 && Date() < firstDeadline { usleep(50_000) }
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")  // logrotate
-        kill(process.processIdentifier, SIGHUP)
+        kill(sensor.process.processIdentifier, SIGHUP)
         usleep(500_000)
         LoopbackTraffic.udpScan(host: 3)
         usleep(500_000)
-        process.terminate()
-        while process.isRunning { usleep(20_000) }
-        _ = collected.finish()
+        _ = sensor.stop()
 
         let rotated = (try? String(contentsOfFile: path + ".1", encoding: .utf8)) ?? ""
         let fresh = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -111,28 +101,18 @@ struct AlertStreamTests {
         let scratch = ScratchDirectory()
         let alerts = scratch.file("alerts.jsonl"), geo = scratch.file("geoip")
         try "2130706432,2130706687,AU\n".write(toFile: geo, atomically: true, encoding: .utf8)  // 127.0.0.0/24
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
-        process.arguments = ["run", "--interface", "lo", "--no-interface-local", "--immediate", "--alerts", alerts, "--geo-db", geo,
-                             "--filter", "udp and dst portrange 47100-47199"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let collected = OutputCollector(errors.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(15)
-        while !collected.text.contains("capturing on lo") && Date() < deadline { usleep(20_000) }
+        let sensor = try LiveSensor(["--no-interface-local", "--immediate", "--alerts", alerts, "--geo-db", geo,
+                                     "--filter", "udp and dst portrange 47100-47199"])
+        try #require(sensor.started, "no start line: \(sensor.errors.text)")
 
         LoopbackTraffic.udpScan(host: 2)
         try "2130706432,2130706687,NZ\n".write(toFile: geo, atomically: true, encoding: .utf8)
-        kill(process.processIdentifier, SIGHUP)
+        kill(sensor.process.processIdentifier, SIGHUP)
         let reloadDeadline = Date().addingTimeInterval(10)
-        while !collected.text.contains("reloaded the country database") && Date() < reloadDeadline { usleep(50_000) }
+        while !sensor.errors.text.contains("reloaded the country database") && Date() < reloadDeadline { usleep(50_000) }
         LoopbackTraffic.udpScan(host: 3)
         usleep(500_000)
-        process.terminate()
-        while process.isRunning { usleep(20_000) }
-        let summary = collected.finish()
+        let summary = sensor.stop()
         let starts = Self.parse((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").filter { $0["phase"] as? String == "start" }
         #expect(starts.map { $0["src_country"] as? String ?? "" } == ["AU", "NZ"], "\(starts)\n\(summary)")
     }

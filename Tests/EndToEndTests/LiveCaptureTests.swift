@@ -18,38 +18,19 @@ struct LiveCaptureTests {
             print("live capture: skipped, not running as root (capture needs CAP_NET_RAW)")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
-        process.arguments = TeitenProcess.arguments(["run", "--interface", "lo", "--immediate",
-                             "--filter", "udp dst port \(Self.udpPort) or tcp port \(Self.tcpPort)"])
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.interrupt() } }
-
-        // Collect standard error on another thread, so no read here can block.
-        let collected = OutputCollector(errors.fileHandleForReading)
-        // Wait for the start line: capture is active and the filter set.
-        let deadline = Date().addingTimeInterval(15)
-        while !collected.text.contains("capturing on lo") && Date() < deadline && process.isRunning { usleep(20_000) }
-        let started = collected.text
-        if !process.isRunning && started.contains("ermission") {
-            print("live capture: skipped, capture not permitted here: \(started)")
+        let sensor = try LiveSensor(["--immediate", "--filter", "udp dst port \(Self.udpPort) or tcp port \(Self.tcpPort)"])
+        if !sensor.process.isRunning && sensor.errors.text.contains("ermission") {
+            print("live capture: skipped, capture not permitted here: \(sensor.errors.text)")
             return
         }
-        try #require(started.contains("capturing on lo"), "no start line: \(started)")
+        try #require(sensor.started, "no start line: \(sensor.errors.text)")
 
         sendUDP(count: Self.datagrams)
         let refused = connectRefused(count: Self.connections)
         usleep(500_000)  // let the last packets through the ring
-        process.terminate()  // SIGTERM, as systemd stops it
-        let stopDeadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < stopDeadline { usleep(20_000) }
-        #expect(!process.isRunning, "teiten did not stop within 10 s of SIGTERM")
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        let output = collected.finish()
+        let output = sensor.stop()
+        let process = sensor.process
+
         // The summary starts at its own first line, after the start line.
         let summary = output.range(of: "teiten: lo: ").map { String(output[$0.lowerBound...]) } ?? output
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(summary)")
@@ -143,29 +124,16 @@ struct NmapLiveTests {
         guard let nmap = Self.findOrInstallNmap() else { print("nmap test: skipped, nmap is not installed and could not be installed"); return }
         let scratch = ScratchDirectory()
         let alertFile = scratch.file("alerts.jsonl")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
-        process.arguments = TeitenProcess.arguments(["run", "--interface", "lo", "--no-interface-local", "--alerts", alertFile,
-                                                     "--filter", "tcp and (host 127.0.0.2 or net 127.0.1.0/24)"])
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let collected = OutputCollector(errors.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(15)
-        while !collected.text.contains("capturing on lo") && Date() < deadline && process.isRunning { usleep(20_000) }
-        try #require(collected.text.contains("capturing on lo"), "no start line: \(collected.text)")
+        let sensor = try LiveSensor(["--no-interface-local", "--alerts", alertFile,
+                                     "--filter", "tcp and (host 127.0.0.2 or net 127.0.1.0/24)"])
+        try #require(sensor.started, "no start line: \(sensor.errors.text)")
 
         let common = ["-n", "-Pn", "-sS", "--max-retries", "0", "-T4", "--host-timeout", "60s"]
         _ = try Self.run(nmap, common + ["-p", "1-1000", "127.0.0.2"])
         _ = try Self.run(nmap, common + ["-p", "8080", "127.0.1.0/24"])
         usleep(500_000)
-        process.terminate()
-        let stopDeadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < stopDeadline { usleep(20_000) }
-        let summary = collected.finish()
-        #expect(process.terminationStatus == 0, "\(summary)")
+        let summary = sensor.stop()
+        #expect(sensor.process.terminationStatus == 0, "\(summary)")
 
         let lines = (try? String(contentsOfFile: alertFile, encoding: .utf8))?.split(separator: "\n") ?? []
         let alerts = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -201,4 +169,39 @@ struct NmapLiveTests {
         process.waitUntilExit()
         return process.terminationStatus
     }
+}
+
+/// `teiten run --interface lo ...` started for a test: waits (15 s at most)
+/// for the start line, which comes once capture is active and the pipeline
+/// ready. `stop()` sends SIGTERM and returns all of standard error.
+final class LiveSensor {
+    let process = Process()
+    let errors: OutputCollector
+
+    /// `arguments` follow `run --interface lo`.
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
+        process.arguments = TeitenProcess.arguments(["run", "--interface", "lo"] + arguments)
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        errors = OutputCollector(pipe.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(15)
+        while !errors.text.contains("capturing on lo") && Date() < deadline && process.isRunning { usleep(20_000) }
+    }
+
+    var started: Bool { errors.text.contains("capturing on lo") }
+
+    /// SIGTERM, as systemd stops it; waits up to 10 s, then kills.
+    func stop() -> String {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return errors.finish()
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
