@@ -1,4 +1,4 @@
-public import PacketDecoding
+internal import PacketDecoding
 
 /// The identity of a count-file row without its hour: class, protocol,
 /// port and country, packed into one integer (class 2 bits, protocol 3 bits,

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
-public import PacketDecoding
+internal import PacketDecoding
 
 /// Fast sequential detection for dark address space: the Threshold Random
 /// Walk of Jung, Paxson, Berger and Balakrishnan ("Fast Portscan Detection

@@ -1,4 +1,4 @@
-public import PacketDecoding
+internal import PacketDecoding
 
 /// A port's distinct sources rising far above its own baseline, as when
 /// TCP 135 rose with Blaster in August 2003.

@@ -1,4 +1,4 @@
-public import PacketDecoding
+internal import PacketDecoding
 
 /// One country lookup per packet at most, and usually none: darknet sources
 /// repeat, so a direct-mapped cache of recent IPv4 sources (65,536 entries,

@@ -2,7 +2,7 @@ internal import CMaxMindDB
 #if canImport(Glibc)
 internal import Glibc
 #endif
-public import PacketDecoding
+internal import PacketDecoding
 
 /// A MaxMind DB file (GeoLite2-Country, DB-IP Country Lite, ...) read
 /// through libmaxminddb, the library the field uses. The file is memory
