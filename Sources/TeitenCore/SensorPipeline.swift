@@ -103,6 +103,12 @@ public struct SensorPipeline {
         hourly?.observing(since: wallTime)
     }
 
+    /// The open hours, for a checkpoint (copies share storage until written).
+    public var openHours: [HourCounts] { hourly?.openHours ?? [] }
+
+    /// A live restart: the checkpointed hours (see `HourlyCounter.restore`).
+    public mutating func restore(_ hours: [HourCounts], now: PacketTime) { hourly?.restore(hours, now: now) }
+
     /// Hours closed since the last call, for the count-file writer.
     public mutating func takeFinishedHours() -> [HourCounts] { hourly?.takeFinished() ?? [] }
 

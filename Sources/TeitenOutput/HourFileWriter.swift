@@ -33,6 +33,9 @@ public final class HourFileWriter: Sendable {
 
     private struct State {
         var queue: [HourCounts] = []
+        /// The newest checkpoint waiting to be written (an older one is replaced).
+        var checkpoint: (hours: [HourCounts], path: String)?
+        var checkpointsWritten = 0
         var closing = false
         var written: [String] = []
         var kept: [String] = []
@@ -67,6 +70,15 @@ public final class HourFileWriter: Sendable {
         wake.signal()
     }
 
+    /// Saves the open hours (atomically) to `path`; only the newest waiting
+    /// checkpoint is written.
+    public func checkpoint(_ hours: [HourCounts], to path: String) {
+        state.withLock { $0.checkpoint = (hours, path) }
+        wake.signal()
+    }
+
+    public var checkpointsWritten: Int { state.withLock { $0.checkpointsWritten } }
+
     /// Writes everything submitted, then stops the thread.
     public func close() {
         state.withLock { $0.closing = true }
@@ -81,11 +93,20 @@ public final class HourFileWriter: Sendable {
     private func run() {
         while true {
             wake.wait()
-            let (batch, closing) = state.withLock { state -> ([HourCounts], Bool) in
-                defer { state.queue.removeAll() }
-                return (state.queue, state.closing)
+            let (batch, checkpoint, closing) = state.withLock { state -> ([HourCounts], (hours: [HourCounts], path: String)?, Bool) in
+                defer { state.queue.removeAll(); state.checkpoint = nil }
+                return (state.queue, state.checkpoint, state.closing)
             }
             for hour in batch { write(hour) }
+            if let checkpoint {
+                let directory = (checkpoint.path as NSString).deletingLastPathComponent
+                do {
+                    try Self.writeAtomically(HourCheckpoint.encode(checkpoint.hours), to: checkpoint.path, directory: directory)
+                    state.withLock { $0.checkpointsWritten += 1 }
+                } catch {
+                    state.withLock { $0.failures.append("checkpoint \(error)") }
+                }
+            }
             if closing { finished.signal(); return }
         }
     }
@@ -122,6 +143,7 @@ public final class HourFileWriter: Sendable {
             ("sensor", AlertJSON.quoted(metadata.sensor)),
             ("hour", AlertJSON.quoted(CountFileFormat.hourText(hour.hour))),
             ("complete", hour.complete ? "true" : "false"),
+            ("gap", hour.gap ? "true" : "false"),
             ("first_packet", hour.firstPacket.map { AlertJSON.quoted(UTCTime.rfc3339($0)) } ?? "null"),
             ("last_packet", hour.lastPacket.map { AlertJSON.quoted(UTCTime.rfc3339($0)) } ?? "null"),
             ("packets", String(hour.totalPackets)),
@@ -146,13 +168,16 @@ public final class HourFileWriter: Sendable {
 
     struct WriteError: Error, CustomStringConvertible { let description: String }
 
-    /// Temporary name, write, fsync, rename, fsync the directory.
     static func writeAtomically(_ text: String, to path: String, directory: String) throws {
+        try writeAtomically(Array(text.utf8), to: path, directory: directory)
+    }
+
+    /// Temporary name, write, fsync, rename, fsync the directory.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
         let temporary = directory + "/." + (path as NSString).lastPathComponent + ".tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(description: "\(temporary): \(String(cString: strerror(errno)))") }
-        var text = text
-        let failure: String? = text.withUTF8 { bytes in
+        let failure: String? = bytes.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {
                 let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)

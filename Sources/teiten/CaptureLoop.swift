@@ -22,6 +22,8 @@ struct CaptureLoop<Source: FrameSource> {
     let hours: HourFileWriter?
     /// Rebuilds the country database on SIGHUP.
     let countries: CountryReloader
+    /// Live: where and how often (seconds) the open hours are checkpointed.
+    let checkpoint: (path: String, interval: Double)?
 
     func run(_ pipeline: inout SensorPipeline) -> RunOutcome {
         let started = MonotonicClock.seconds()
@@ -65,6 +67,7 @@ struct CaptureLoop<Source: FrameSource> {
         guard let handle = source as? PcapHandle else { return RunOutcome() }
         var outcome = RunOutcome()
         pipeline.startWatching(at: MonotonicClock.wallTime())
+        var lastCheckpoint = MonotonicClock.seconds()
         let limit = packetLimit ?? .max
         capturing: while outcome.packets < limit && StopSignal.requested == nil {
             switch handle.next() {
@@ -75,6 +78,7 @@ struct CaptureLoop<Source: FrameSource> {
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
                     hangup(&pipeline)
+                    saveCheckpointIfDue(pipeline, last: &lastCheckpoint)
                 }
             case .none:
                 // Nothing ready: sleep until packets, a stop, or the tick interval.
@@ -82,6 +86,7 @@ struct CaptureLoop<Source: FrameSource> {
                 pipeline.tick(wallTime: MonotonicClock.wallTime())
                 if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
                 hangup(&pipeline)
+                saveCheckpointIfDue(pipeline, last: &lastCheckpoint)
             case .end:
                 break capturing  // pcap_breakloop from the stop signal
             case .failed(let error):
@@ -110,6 +115,17 @@ struct CaptureLoop<Source: FrameSource> {
                 drained += 1
             }
         }
+    }
+
+    /// Hands the open hours to the writer thread every `interval` seconds
+    /// (the copies share storage; the capture thread copies only what it
+    /// changes next).
+    private func saveCheckpointIfDue(_ pipeline: SensorPipeline, last: inout Double) {
+        guard let checkpoint, let hours else { return }
+        let now = MonotonicClock.seconds()
+        guard now - last >= checkpoint.interval else { return }
+        last = now
+        hours.checkpoint(pipeline.openHours, to: checkpoint.path)
     }
 
     /// SIGHUP: reopen the alert file and start reloading the country

@@ -3,6 +3,7 @@ import PacketDecoding
 import PcapCapture
 import TeitenCore
 import TeitenOutput
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,6 +64,14 @@ struct RunCommand: ParsableCommand {
         valueName: "dir"))
     var countsDir: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Live, with --counts-dir: directory for checkpoints of the open hour, restored at the next start so a restart or crash loses at most one checkpoint interval.",
+        valueName: "dir"))
+    var stateDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between checkpoints (with --state-dir).", valueName: "seconds"))
+    var checkpointSeconds: Int = 10
+
     @Option(name: .long, help: ArgumentHelp("This sensor's name in every alert line and hour sidecar (default: the host name).", valueName: "id"))
     var sensorID: String?
 
@@ -111,6 +120,8 @@ struct RunCommand: ParsableCommand {
         }
         guard snaplen > 0 else { throw ValidationError("--snaplen must be positive (got \(snaplen)).") }
         guard bufferSize > 0, bufferSize <= 2047 else { throw ValidationError("--buffer-size must be 1 to 2047 MiB (got \(bufferSize)).") }
+        guard checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be at least 1.") }
+        if stateDir != nil && countsDir == nil { throw ValidationError("--state-dir checkpoints hourly counts: give --counts-dir too.") }
         for text in localNetwork + darkNetwork where AddressPrefix(text) == nil {
             throw ValidationError("'\(text)' is not a network in CIDR form (e.g. 198.51.100.0/24 or 2001:db8::/32, host bits zero).")
         }
@@ -189,7 +200,11 @@ struct RunCommand: ParsableCommand {
                 + "buffer \(bufferSize) MiB\(noPromiscuous ? "" : ", promiscuous")\(filter.map { ", filter \"\($0)\"" } ?? "")")
         }
         let reloader = CountryReloader(paths: configuration.countries.sources)
-        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer, hours: hours, countries: reloader).run(&pipeline)
+        let checkpoint = try checkpointPath(live: source.isLive)
+        if let checkpoint { restoreCheckpoint(from: checkpoint, into: &pipeline) }
+        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer, hours: hours, countries: reloader,
+                                  checkpoint: checkpoint.map { ($0, Double(checkpointSeconds)) }).run(&pipeline)
+        if let checkpoint { hours?.checkpoint(pipeline.openHours, to: checkpoint) }  // what the final files will hold
         pipeline.finish()
         writer?.submit(pipeline.takeAlerts())
         writer?.close()
@@ -207,6 +222,33 @@ struct RunCommand: ParsableCommand {
             StandardError.line("warning: \(damage.description) (processed \(Format.count(outcome.packets)) packets before it)")
             if outcome.isLive { throw ExitStatus.softwareError }  // the interface failed under us
             if strict { throw ExitStatus.damagedInput }
+        }
+    }
+
+    /// The checkpoint file, for live captures with --state-dir (a replay is
+    /// recomputed from its file instead: restoring would count twice).
+    private func checkpointPath(live: Bool) throws -> String? {
+        guard let stateDir, countsDir != nil else { return nil }
+        guard live else {
+            StandardError.line("note: --state-dir is for live capture; a replay is recomputed from its file")
+            return nil
+        }
+        if mkdir(stateDir, 0o755) != 0 && errno != EEXIST || access(stateDir, W_OK) != 0 {
+            StandardError.line("\(stateDir): state directory not writable: \(String(cString: strerror(errno)))")
+            throw ExitStatus.cannotCreateOutput
+        }
+        return stateDir + "/open-hours.checkpoint"
+    }
+
+    private func restoreCheckpoint(from path: String, into pipeline: inout SensorPipeline) {
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        do {
+            let hours = try HourCheckpoint.decode([UInt8](data))
+            pipeline.restore(hours, now: MonotonicClock.wallTime())
+            StandardError.line("restored \(hours.count) open hour(s) from \(path): "
+                + hours.map { "\(HourFileWriter.hourName($0.hour)) \(Format.count($0.totalPackets)) packets" }.joined(separator: ", "))
+        } catch {
+            StandardError.line("warning: \(path): \(error); starting the hour afresh")
         }
     }
 

@@ -10,6 +10,8 @@ public struct CountRow: Hashable, Sendable {
     public static let protocolNames = ["tcp", "udp", "icmp", "icmp6", "other"]
     public static let classNames = ["probe", "backscatter", "other"]
 
+    init(packed: UInt64) { self.packed = packed }
+
     @inline(__always)
     init(trafficClass: TrafficClass, transport: TransportProtocol, port: UInt16, country: UInt16) {
         let classCode: UInt64 = switch trafficClass {

@@ -32,6 +32,9 @@ public struct HourCounts: Sendable {
     public private(set) var countsExact = true
     /// Set when the hour closes: whether the sensor watched all of it.
     public internal(set) var complete = false
+    /// True when the hour was restored from a checkpoint after a restart:
+    /// packets between the checkpoint and the restart are missing.
+    public internal(set) var gap = false
 
     init(hour: Int64, pairLimit: Int) {
         self.hour = hour
@@ -40,6 +43,32 @@ public struct HourCounts: Sendable {
     }
 
     public var startSeconds: Int64 { hour * 3600 }
+
+    /// What a checkpoint needs beyond the public fields.
+    var checkpointState: (pairLimit: Int, sourcePairs: Set<UInt64>, destinationPairs: Set<UInt64>) {
+        (pairLimit, sourcePairs, destinationPairs)
+    }
+
+    /// An hour rebuilt from a checkpoint (`HourCheckpoint.decode`).
+    init(restoring hour: Int64, pairLimit: Int, totalPackets: UInt64, firstPacket: PacketTime?, lastPacket: PacketTime?,
+         latePackets: UInt64, countsExact: Bool, undecodable: [UInt64], rows: [UInt64], packets: [UInt64],
+         sources: [UInt32], destinations: [UInt32], sourcePairs: [UInt64], destinationPairs: [UInt64]) {
+        self.init(hour: hour, pairLimit: pairLimit)
+        self.totalPackets = totalPackets
+        self.firstPacket = firstPacket
+        self.lastPacket = lastPacket
+        self.latePackets = latePackets
+        self.countsExact = countsExact
+        self.undecodable = undecodable
+        self.rows = rows.map { CountRow(packed: $0) }
+        self.packets = packets
+        self.sources = sources
+        self.destinations = destinations
+        self.sourcePairs = Set(sourcePairs)
+        self.destinationPairs = Set(destinationPairs)
+        for (index, row) in self.rows.enumerated() { rowOfKey[row] = Int32(index) }
+        gap = true
+    }
 
     @inline(__always)
     mutating func add(_ packet: PacketRecord, row: CountRow) {

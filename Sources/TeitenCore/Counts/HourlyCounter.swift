@@ -81,6 +81,26 @@ public struct HourlyCounter {
         current = nil
     }
 
+    /// The open hours as they stand, for a checkpoint.
+    public var openHours: [HourCounts] { [previous, current].compactMap { $0 } }
+
+    /// After a restart: hours from the checkpoint. The hour of `now` goes on
+    /// counting (marked `gap`); older ones were never written and close now,
+    /// incomplete.
+    public mutating func restore(_ hours: [HourCounts], now: PacketTime) {
+        let nowHour = Self.hour(of: now)
+        for hour in hours.sorted(by: { $0.hour < $1.hour }) {
+            if hour.hour == nowHour && current == nil {
+                current = hour
+            } else if hour.hour < nowHour {
+                var closed = hour
+                closed.complete = false
+                closed.releasePairs()
+                finished.append(closed)
+            }
+        }
+    }
+
     public mutating func takeFinished() -> [HourCounts] {
         defer { finished.removeAll(keepingCapacity: true) }
         return finished
@@ -92,7 +112,7 @@ public struct HourlyCounter {
         var counts = hour
         let start = counts.startSeconds, end = start + 3600
         let from = observedFrom?.nanoseconds ?? .max
-        counts.complete = from <= start * 1_000_000_000 && time.nanoseconds >= end * 1_000_000_000
+        counts.complete = !counts.gap && from <= start * 1_000_000_000 && time.nanoseconds >= end * 1_000_000_000
         counts.releasePairs()
         finished.append(counts)
     }
