@@ -22,8 +22,6 @@ public final class HourFileWriter: Sendable {
         public var sensor: String
         public var geoDatabases: [String]
         public var software: String
-        /// Kernel and interface drops for the hour, when live; nil for files.
-        public var drops: (@Sendable (Int64) -> (kernel: UInt64, interface: UInt64)?)? = nil
         public init(sensor: String, geoDatabases: [String], software: String) {
             self.sensor = sensor
             self.geoDatabases = geoDatabases
@@ -138,7 +136,6 @@ public final class HourFileWriter: Sendable {
         for failure in DecodeFailure.allCases where hour.undecodable[Int(failure.rawValue)] > 0 {
             failures.append("\"\(failure.name)\":\(hour.undecodable[Int(failure.rawValue)])")
         }
-        let drops = metadata.drops?(hour.hour)
         let fields: [(String, String)] = [
             ("sensor", AlertJSON.quoted(metadata.sensor)),
             ("hour", AlertJSON.quoted(CountFileFormat.hourText(hour.hour))),
@@ -150,8 +147,8 @@ public final class HourFileWriter: Sendable {
             ("undecodable", "{" + failures.joined(separator: ",") + "}"),
             ("undecodable_packets", String(hour.undecodable.reduce(0, +))),
             ("late_packets", String(hour.latePackets)),
-            ("kernel_drops", drops.map { String($0.kernel) } ?? "null"),
-            ("interface_drops", drops.map { String($0.interface) } ?? "null"),
+            ("kernel_drops", hour.kernelDrops.map(String.init) ?? "null"),
+            ("interface_drops", hour.interfaceDrops.map(String.init) ?? "null"),
             ("rows", String(hour.rows.count)),
             ("distinct_counts_exact", hour.countsExact ? "true" : "false"),
             ("geo_database", "[" + metadata.geoDatabases.map(AlertJSON.quoted).joined(separator: ",") + "]"),

@@ -13,7 +13,7 @@ import TeitenOutput
 /// cooperative pool, since libpcap blocks), allocates nothing per packet,
 /// and checks for a stop every `checkInterval` packets so a huge file stops
 /// promptly on Ctrl-C.
-struct CaptureLoop<Source: FrameSource> {
+final class CaptureLoop<Source: FrameSource> {
     let source: Source
     let packetLimit: UInt64?
     /// Where finished alerts are handed over; nil: they are only counted.
@@ -24,6 +24,18 @@ struct CaptureLoop<Source: FrameSource> {
     let countries: CountryReloader
     /// Live: where and how often (seconds) the open hours are checkpointed.
     let checkpoint: (path: String, interval: Double)?
+    /// libpcap's drop counters when the last hour was handed over.
+    private var dropsHandedOver: (kernel: UInt64, interface: UInt64) = (0, 0)
+
+    init(source: Source, packetLimit: UInt64?, alerts: AlertStreamWriter?, hours: HourFileWriter?,
+         countries: CountryReloader, checkpoint: (path: String, interval: Double)?) {
+        self.source = source
+        self.packetLimit = packetLimit
+        self.alerts = alerts
+        self.hours = hours
+        self.countries = countries
+        self.checkpoint = checkpoint
+    }
 
     func run(_ pipeline: inout SensorPipeline) -> RunOutcome {
         let started = MonotonicClock.seconds()
@@ -140,9 +152,18 @@ struct CaptureLoop<Source: FrameSource> {
 
     /// Finished alert lines and hours go to the writer threads (alerts are
     /// dropped when there is no alert stream: the ledger has counted them).
-    private func handOver(_ pipeline: inout SensorPipeline) {
+    func handOver(_ pipeline: inout SensorPipeline) {
         alerts?.submit(pipeline.takeAlerts())
-        hours?.submit(pipeline.takeFinishedHours())
+        var finished = pipeline.takeFinishedHours()
+        if !finished.isEmpty, source.isLive, let statistics = source.statistics() {
+            // Drops since the last hour was handed over belong to this one.
+            for index in finished.indices {
+                finished[index].kernelDrops = statistics.droppedByKernel &- dropsHandedOver.kernel
+                finished[index].interfaceDrops = statistics.droppedByInterface &- dropsHandedOver.interface
+                dropsHandedOver = (statistics.droppedByKernel, statistics.droppedByInterface)
+            }
+        }
+        hours?.submit(finished)
     }
 
     private func fileSize(_ path: String) -> Int64? {

@@ -202,13 +202,13 @@ struct RunCommand: ParsableCommand {
         let reloader = CountryReloader(paths: configuration.countries.sources)
         let checkpoint = try checkpointPath(live: source.isLive)
         if let checkpoint { restoreCheckpoint(from: checkpoint, into: &pipeline) }
-        let outcome = CaptureLoop(source: source, packetLimit: count, alerts: writer, hours: hours, countries: reloader,
-                                  checkpoint: checkpoint.map { ($0, Double(checkpointSeconds)) }).run(&pipeline)
+        let loop = CaptureLoop(source: source, packetLimit: count, alerts: writer, hours: hours, countries: reloader,
+                               checkpoint: checkpoint.map { ($0, Double(checkpointSeconds)) })
+        let outcome = loop.run(&pipeline)
         if let checkpoint { hours?.checkpoint(pipeline.openHours, to: checkpoint) }  // what the final files will hold
         pipeline.finish()
-        writer?.submit(pipeline.takeAlerts())
+        loop.handOver(&pipeline)
         writer?.close()
-        hours?.submit(pipeline.takeFinishedHours())
         hours?.close()
 
         if !quiet {

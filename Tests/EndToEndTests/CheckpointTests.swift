@@ -40,6 +40,7 @@ struct CheckpointTests {
             packets += sidecar?["packets"] as? Int ?? 0
             if sidecar?["gap"] as? Bool == true { gaps += 1 }
             #expect(sidecar?["complete"] as? Bool == false)
+            #expect(sidecar?["kernel_drops"] is NSNumber && sidecar?["interface_drops"] is NSNumber, "live hours know their drops")
         }
         #expect(packets == 140, "an uninterrupted run counts 140")
         #expect(gaps >= 1, "the restored hour says it had a gap")

@@ -32,6 +32,10 @@ public struct HourCounts: Sendable {
     public private(set) var countsExact = true
     /// Set when the hour closes: whether the sensor watched all of it.
     public internal(set) var complete = false
+    /// Live capture: packets the kernel and the interface dropped while this
+    /// hour was open (libpcap's counters); nil for capture files.
+    public var kernelDrops: UInt64?
+    public var interfaceDrops: UInt64?
     /// True when the hour was restored from a checkpoint after a restart:
     /// packets between the checkpoint and the restart are missing.
     public internal(set) var gap = false
