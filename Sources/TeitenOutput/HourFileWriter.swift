@@ -151,6 +151,7 @@ public final class HourFileWriter: Sendable {
             ("interface_drops", hour.interfaceDrops.map(String.init) ?? "null"),
             ("rows", String(hour.rows.count)),
             ("distinct_counts_exact", hour.countsExact ? "true" : "false"),
+            ("estimated_rows", String(hour.estimatedRows)),
             ("geo_database", "[" + metadata.geoDatabases.map(AlertJSON.quoted).joined(separator: ",") + "]"),
             ("software", AlertJSON.quoted(metadata.software)),
         ]

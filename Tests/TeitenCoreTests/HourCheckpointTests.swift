@@ -40,3 +40,32 @@ struct HourCheckpointTests {
         #expect(throws: HourCheckpoint.DecodeError.self) { try HourCheckpoint.decode(Array("not a checkpoint at all".utf8)) }
     }
 }
+
+@Suite("Distinct counts past the pair cap")
+struct PairCapTests {
+    /// 2,000 distinct sources into one row with room for 100 exact pairs:
+    /// the rest go to the row's HyperLogLog; the count lands within a few
+    /// percent, and the hour says it is estimated.
+    @Test func sketchTakesOverPastTheCap() throws {
+        var harness = DetectionHarness {
+            $0.countHours = true
+            $0.hourPairLimit = 100
+        }
+        for n in 0..<2000 { harness.send(Probe.syn("45.\(n / 256).\(n % 256).1", "198.18.7.7", port: 80), after: 0.01) }
+        harness.pipeline.finish()
+        let hours = harness.pipeline.takeFinishedHours()
+        let hour = try #require(hours.first)
+        #expect(hours.count == 1 && hour.rows.count == 1)
+        #expect(abs(Double(hour.sources[0]) - 2000) < 2000 * 0.05, "\(hour.sources[0])")
+        #expect(hour.destinations[0] == 1 && hour.packets[0] == 2000)
+        #expect(!hour.countsExact && hour.estimatedRows == 1)
+    }
+
+    @Test func underTheCapEverythingIsExact() throws {
+        var harness = DetectionHarness { $0.countHours = true }
+        for n in 0..<2000 { harness.send(Probe.syn("45.\(n / 256).\(n % 256).1", "198.18.7.7", port: 80), after: 0.01) }
+        harness.pipeline.finish()
+        let hour = try #require(harness.pipeline.takeFinishedHours().first)
+        #expect(hour.sources[0] == 2000 && hour.countsExact && hour.estimatedRows == 0)
+    }
+}

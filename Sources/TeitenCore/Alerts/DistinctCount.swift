@@ -16,6 +16,14 @@ struct DistinctCount {
 
     var isExact: Bool { registers.isEmpty }
 
+    /// A sketch from the start (no exact phase): for counts that only ever
+    /// need an estimate.
+    static func sketch() -> DistinctCount {
+        var count = DistinctCount()
+        count.registers = [UInt8](repeating: 0, count: 1 << registerBits)
+        return count
+    }
+
     /// Adds an element; true when it was new (known only while exact:
     /// afterwards always false).
     @discardableResult

@@ -9,7 +9,12 @@ public import PacketDecoding
 /// exact; IPv6 addresses enter as 64-bit hashes (a false match needs two
 /// addresses of one row to share a 64-bit hash). The pair sets are capped
 /// (`pairLimit`); beyond it new pairs are not counted, the affected rows
-/// hold lower bounds and `countsExact` is false (the sidecar says so).
+/// Past the cap the set is frozen: a pair it does not hold goes to a
+/// HyperLogLog sketch of its row (2^12 registers, standard error 1.6 %), so
+/// a row's count is its exact pairs plus the sketch's estimate of the rest
+/// (the two never overlap). At most `maximumSketches` rows per column get a
+/// sketch (16 MiB each way); beyond that, counts are lower bounds.
+/// `countsExact` is false once any estimate is in play (the sidecar says so).
 public struct HourCounts: Sendable {
     /// Hours since the epoch.
     public let hour: Int64
@@ -20,6 +25,11 @@ public struct HourCounts: Sendable {
     private var rowOfKey: [CountRow: Int32] = [:]
     private var sourcePairs = Set<UInt64>()
     private var destinationPairs = Set<UInt64>()
+    private var sourceSketches: [Int32: DistinctCount] = [:]
+    private var destinationSketches: [Int32: DistinctCount] = [:]
+    static let maximumSketches = 4096
+    /// Rows whose counts include a sketch's estimate.
+    public private(set) var estimatedRows = 0
     let pairLimit: Int
 
     public private(set) var totalPackets: UInt64 = 0
@@ -91,11 +101,16 @@ public struct HourCounts: Sendable {
         totalPackets &+= 1
         if firstPacket == nil || packet.time < firstPacket! { firstPacket = packet.time }
         if lastPacket == nil || packet.time > lastPacket! { lastPacket = packet.time }
-        if Self.insert(Self.pair(index, packet.source), into: &sourcePairs, limit: pairLimit, exact: &countsExact) {
-            sources[index] &+= 1
+        let source = Self.pair(index, packet.source), destination = Self.pair(index, packet.destination)
+        switch Self.insert(source, into: &sourcePairs, limit: pairLimit) {
+        case .new: sources[index] &+= 1
+        case .known: break
+        case .overflow: Self.sketch(source, row: index, in: &sourceSketches, exact: &countsExact)
         }
-        if Self.insert(Self.pair(index, packet.destination), into: &destinationPairs, limit: pairLimit, exact: &countsExact) {
-            destinations[index] &+= 1
+        switch Self.insert(destination, into: &destinationPairs, limit: pairLimit) {
+        case .new: destinations[index] &+= 1
+        case .known: break
+        case .overflow: Self.sketch(destination, row: index, in: &destinationSketches, exact: &countsExact)
         }
     }
 
@@ -103,15 +118,24 @@ public struct HourCounts: Sendable {
         undecodable[Int(failure.rawValue)] &+= 1
     }
 
-    /// True when `pair` is new. A full set takes no more pairs: the row's
-    /// count then stays a lower bound and `exact` turns false.
+    private enum Insertion { case new, known, overflow }
+
+    /// Whether `pair` is new to the exact set, already in it, or (the set
+    /// being full) for the row's sketch.
     @inline(__always)
-    private static func insert(_ pair: UInt64, into set: inout Set<UInt64>, limit: Int, exact: inout Bool) -> Bool {
-        if set.count >= limit {
-            if !set.contains(pair) { exact = false }
-            return false
+    private static func insert(_ pair: UInt64, into set: inout Set<UInt64>, limit: Int) -> Insertion {
+        if set.count >= limit { return set.contains(pair) ? .known : .overflow }
+        return set.insert(pair).inserted ? .new : .known
+    }
+
+    private static func sketch(_ pair: UInt64, row: Int, in sketches: inout [Int32: DistinctCount], exact: inout Bool) {
+        exact = false
+        let key = Int32(row)
+        if sketches[key] == nil {
+            guard sketches.count < maximumSketches else { return }  // a lower bound for this row
+            sketches[key] = .sketch()
         }
-        return set.insert(pair).inserted
+        sketches[key]!.insert(pair)
     }
 
     /// (row, address) in one integer: IPv4 exactly (row in the high 32 bits),
@@ -122,9 +146,15 @@ public struct HourCounts: Sendable {
         return KeyHash.mix(UInt64(row) ^ KeyHash.address(address)) | 1 << 63
     }
 
-    /// Frees the distinct-pair sets once the counts are final (before the
-    /// hour is handed to the writer thread).
+    /// Folds the sketches' estimates into the counts and frees the pair
+    /// sets, once the hour is final (before it goes to the writer thread).
     mutating func releasePairs() {
+        var estimated = Set<Int32>()
+        for (row, sketch) in sourceSketches { sources[Int(row)] &+= UInt32(clamping: sketch.count); estimated.insert(row) }
+        for (row, sketch) in destinationSketches { destinations[Int(row)] &+= UInt32(clamping: sketch.count); estimated.insert(row) }
+        estimatedRows = estimated.count
+        sourceSketches = [:]
+        destinationSketches = [:]
         sourcePairs = []
         destinationPairs = []
         rowOfKey = [:]
