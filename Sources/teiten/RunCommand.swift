@@ -69,6 +69,11 @@ struct RunCommand: ParsableCommand {
         valueName: "dir"))
     var stateDir: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds of packet time an hour stays open after it ends, for packets that arrive late (with --counts-dir).",
+        valueName: "seconds"))
+    var hourGrace: Int = 60
+
     @Option(name: .long, help: ArgumentHelp("Seconds between checkpoints (with --state-dir).", valueName: "seconds"))
     var checkpointSeconds: Int = 10
 
@@ -121,6 +126,7 @@ struct RunCommand: ParsableCommand {
         guard snaplen > 0 else { throw ValidationError("--snaplen must be positive (got \(snaplen)).") }
         guard bufferSize > 0, bufferSize <= 2047 else { throw ValidationError("--buffer-size must be 1 to 2047 MiB (got \(bufferSize)).") }
         guard checkpointSeconds >= 1 else { throw ValidationError("--checkpoint-seconds must be at least 1.") }
+        guard (0...3600).contains(hourGrace) else { throw ValidationError("--hour-grace must be 0 to 3600 seconds.") }
         if stateDir != nil && countsDir == nil { throw ValidationError("--state-dir checkpoints hourly counts: give --counts-dir too.") }
         for text in localNetwork + darkNetwork where AddressPrefix(text) == nil {
             throw ValidationError("'\(text)' is not a network in CIDR form (e.g. 198.51.100.0/24 or 2001:db8::/32, host bits zero).")
@@ -151,6 +157,7 @@ struct RunCommand: ParsableCommand {
         let writer = try openAlertStream()
         let hours = try openCountsDirectory(geoDatabases: configuration.countries.sources)
         configuration.countHours = hours != nil
+        configuration.hourGraceSeconds = hourGrace
 
         // The fast path: a plain classic pcap file, unfiltered, read from a
         // memory mapping. Everything else goes through libpcap.

@@ -174,3 +174,35 @@ struct CountFileTests {
         #expect(reads > 0)
     }
 }
+
+/// A replay killed part-way and run again leaves the same hour files as an
+/// uninterrupted run: hours written before the kill are equal (and kept),
+/// the rest are recomputed from the file.
+@Suite("Replay killed and rerun")
+struct ReplayKillTests {
+    @Test(.timeLimit(.minutes(2)))
+    func killedReplayRerunEqualsAnUninterruptedOne() throws {
+        let scratch = ScratchDirectory()
+        let capture = scratch.file("r.pcap"), killed = scratch.file("killed"), whole = scratch.file("whole")
+        #expect(try TeitenProcess.run(["synth", "-n", "150000", "--hours", "10", "-o", capture]).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
+        process.arguments = TeitenProcess.arguments(["run", "--read", capture, "--counts-dir", killed, "--quiet", "--reader", "libpcap"])
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline
+            && ((try? FileManager.default.contentsOfDirectory(atPath: killed))?.filter { $0.hasSuffix(".json") }.count ?? 0) < 2 {
+            usleep(5_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try TeitenProcess.run(["run", "--read", capture, "--counts-dir", killed]).status == 0)
+        #expect(try TeitenProcess.run(["run", "--read", capture, "--counts-dir", whole]).status == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: whole).filter { $0.hasSuffix(".csv") }.sorted()
+        #expect(names.count == 10)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: killed).filter { $0.hasSuffix(".csv") }.sorted() == names)
+        for name in names {
+            #expect(FileManager.default.contents(atPath: killed + "/" + name) == FileManager.default.contents(atPath: whole + "/" + name), "\(name)")
+        }
+    }
+}
