@@ -14,9 +14,13 @@ internal import Foundation
 /// and the directory fsynced: a puller never sees half a file. The CSV is
 /// renamed into place before its sidecar.
 ///
-/// An existing hour file with at least as many packets is never replaced
-/// by one with fewer (a second run over part of an hour); merging a
-/// restarted hour comes with checkpoints.
+/// An hour file that already exists is never replaced by less data. When
+/// the new counts all come after the existing file's last packet (a second
+/// run later in the same hour), the two are merged: packets add up, and
+/// distinct counts take the larger of the two (a lower bound of the union,
+/// so the sidecar says they are not exact). When they overlap (the same
+/// capture replayed again), the file holding more packets is kept. A live
+/// restart with checkpoints continues the hour instead (exact).
 public final class HourFileWriter: Sendable {
     public struct Metadata: Sendable {
         public var sensor: String
@@ -118,20 +122,67 @@ public final class HourFileWriter: Sendable {
     private func write(_ hour: HourCounts) {
         let name = Self.hourName(hour.hour)
         let csvPath = directory + "/" + name + ".csv", jsonPath = directory + "/" + name + ".json"
-        if let existing = Self.existingPackets(jsonPath), existing >= hour.totalPackets {
-            state.withLock { $0.kept.append(name) }
-            return
+        var csv = CountFileFormat.csv(hour)
+        var json = sidecar(hour)
+        if let existing = Self.existingSidecar(jsonPath) {
+            let existingLast = (existing["last_packet"] as? String) ?? ""
+            let newFirst = hour.firstPacket.map { UTCTime.rfc3339($0) } ?? ""
+            if !existingLast.isEmpty && newFirst > existingLast,
+               let rows = try? CountFileReader.rows(of: csvPath) {
+                (csv, json) = merged(existing: existing, rows: rows, with: hour)
+            } else if ((existing["packets"] as? NSNumber)?.uint64Value ?? 0) >= hour.totalPackets {
+                state.withLock { $0.kept.append(name) }
+                return
+            }
         }
         do {
-            try Self.writeAtomically(CountFileFormat.csv(hour), to: csvPath, directory: directory)
-            try Self.writeAtomically(sidecar(hour), to: jsonPath, directory: directory)
+            try Self.writeAtomically(csv, to: csvPath, directory: directory)
+            try Self.writeAtomically(json, to: jsonPath, directory: directory)
             state.withLock { $0.written.append(name) }
         } catch {
             state.withLock { $0.failures.append("\(name): \(error)") }
         }
     }
 
-    private func sidecar(_ hour: HourCounts) -> String {
+    /// The existing file's rows and the new hour, as one CSV and sidecar.
+    private func merged(existing: [String: Any], rows: [CountFileReader.Row], with hour: HourCounts) -> (String, String) {
+        struct Key: Hashable { let trafficClass: String, proto: String, port: Int, country: String }
+        var totals: [Key: (UInt64, UInt64, UInt64)] = [:]
+        for row in rows {
+            totals[Key(trafficClass: row.trafficClass, proto: row.proto, port: row.port, country: row.country)] =
+                (row.packets, row.sources, row.destinations)
+        }
+        for (index, row) in hour.rows.enumerated() {
+            let key = Key(trafficClass: row.className, proto: row.protocolName, port: Int(row.port), country: row.country)
+            let old = totals[key] ?? (0, 0, 0)
+            totals[key] = (old.0 + hour.packets[index], max(old.1, UInt64(hour.sources[index])), max(old.2, UInt64(hour.destinations[index])))
+        }
+        let hourText = CountFileFormat.hourText(hour.hour)
+        var csv = CountFileFormat.header + "\n"
+        for key in totals.keys.sorted(by: { ($0.trafficClass, $0.proto, $0.port, $0.country) < ($1.trafficClass, $1.proto, $1.port, $1.country) }) {
+            let value = totals[key]!
+            csv += "\(hourText),\(key.trafficClass),\(key.proto),\(key.port),\(key.country),\(value.0),\(value.1),\(value.2)\n"
+        }
+        var combined = hour
+        combined.complete = false
+        combined.countsExact = false
+        let earlier = (existing["packets"] as? NSNumber)?.uint64Value ?? 0
+        var undecodable = (existing["undecodable"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.uint64Value }
+        for failure in DecodeFailure.allCases where hour.undecodable[Int(failure.rawValue)] > 0 {
+            undecodable[failure.name, default: 0] += hour.undecodable[Int(failure.rawValue)]
+        }
+        let json = sidecar(combined, overrides: [
+            "packets": String(earlier + hour.totalPackets),
+            "first_packet": (existing["first_packet"] as? String).map(AlertJSON.quoted) ?? "null",
+            "rows": String(totals.count),
+            "undecodable": "{" + undecodable.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}",
+            "undecodable_packets": String(undecodable.values.reduce(0, +)),
+            "merged_runs": String(((existing["merged_runs"] as? NSNumber)?.intValue ?? 1) + 1),
+        ])
+        return (csv, json)
+    }
+
+    private func sidecar(_ hour: HourCounts, overrides: [String: String] = [:]) -> String {
         var failures: [String] = []
         for failure in DecodeFailure.allCases where hour.undecodable[Int(failure.rawValue)] > 0 {
             failures.append("\"\(failure.name)\":\(hour.undecodable[Int(failure.rawValue)])")
@@ -155,13 +206,16 @@ public final class HourFileWriter: Sendable {
             ("geo_database", "[" + metadata.geoDatabases.map(AlertJSON.quoted).joined(separator: ",") + "]"),
             ("software", AlertJSON.quoted(metadata.software)),
         ]
-        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+        var all = fields.map { ($0.0, overrides[$0.0] ?? $0.1) }
+        for (key, value) in overrides.sorted(by: { $0.key < $1.key }) where !fields.contains(where: { $0.0 == key }) {
+            all.append((key, value))
+        }
+        return "{\n" + all.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
     }
 
-    private static func existingPackets(_ sidecar: String) -> UInt64? {
-        guard let data = FileManager.default.contents(atPath: sidecar),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return (object["packets"] as? NSNumber)?.uint64Value
+    private static func existingSidecar(_ path: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 
     struct WriteError: Error, CustomStringConvertible { let description: String }

@@ -206,3 +206,37 @@ struct ReplayKillTests {
         }
     }
 }
+
+/// A second run later in the same hour merges into the hour's files; the
+/// same capture replayed again changes nothing.
+@Suite("Hour files from several runs")
+struct HourMergeTests {
+    static func capture(_ path: String, from start: Int64, count: Int, sourceBase: UInt32) throws {
+        let writer = try CaptureFileWriter(path: path)
+        for n in 0..<count {
+            let packet = FrameBuilder.ipv4(source: sourceBase + UInt32(n % 40), destination: 0xC612_0000 | UInt32(n),
+                                           transport: .tcp(.init(sourcePort: 1, destinationPort: 445)))
+            try writer.append(frame: FrameBuilder.ethernet(packet, etherType: 0x0800), seconds: start + Int64(n), nanoseconds: 0)
+        }
+        try writer.close()
+    }
+
+    @Test func laterRunMergesSameCaptureIsKept() throws {
+        let scratch = ScratchDirectory()
+        let first = scratch.file("a.pcap"), second = scratch.file("b.pcap"), counts = scratch.file("counts")
+        let hour: Int64 = 1_768_435_200
+        try Self.capture(first, from: hour + 60, count: 300, sourceBase: 0x0100_0000)
+        try Self.capture(second, from: hour + 1800, count: 200, sourceBase: 0x0100_0000)
+        #expect(try TeitenProcess.run(["run", "--read", first, "--counts-dir", counts]).status == 0)
+        #expect(try TeitenProcess.run(["run", "--read", second, "--counts-dir", counts]).status == 0)
+        let again = try TeitenProcess.run(["run", "--read", first, "--counts-dir", counts])
+        #expect(again.standardError.contains("1 kept"), "\(again.standardError)")
+
+        let csv = try String(contentsOfFile: counts + "/2026-01-15T00Z.csv", encoding: .utf8)
+        #expect(csv.contains(",probe,tcp,445,ZZ,500,40,300\n"), "packets add; distinct counts take the larger: \(csv)")
+        let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: counts + "/2026-01-15T00Z.json"))) as? [String: Any]
+        #expect(sidecar?["packets"] as? Int == 500 && sidecar?["merged_runs"] as? Int == 2)
+        #expect(sidecar?["distinct_counts_exact"] as? Bool == false && sidecar?["complete"] as? Bool == false)
+        #expect(try TeitenProcess.run(["counts", "check", counts]).status == 0)
+    }
+}

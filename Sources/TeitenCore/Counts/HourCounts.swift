@@ -39,9 +39,9 @@ public struct HourCounts: Sendable {
     public private(set) var undecodable = [UInt64](repeating: 0, count: DecodeFailure.allCases.count)
     /// Packets that arrived for this hour after it had been written.
     public internal(set) var latePackets: UInt64 = 0
-    public private(set) var countsExact = true
+    public var countsExact = true
     /// Set when the hour closes: whether the sensor watched all of it.
-    public internal(set) var complete = false
+    public var complete = false
     /// Live capture: packets the kernel and the interface dropped while this
     /// hour was open (libpcap's counters); nil for capture files.
     public var kernelDrops: UInt64?
