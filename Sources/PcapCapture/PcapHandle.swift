@@ -193,12 +193,6 @@ public final class PcapHandle: @unchecked Sendable {
     /// The snapshot length the capture records with.
     public var snapshotLength: Int32 { pcap_snapshot(handle) }
 
-    /// True when the file's timestamps were written in nanoseconds (classic
-    /// pcap magic a1b23c4d); false for microsecond files and pcapng.
-    public var fileHasNanosecondTimestamps: Bool {
-        pcap_get_tstamp_precision(handle) == PCAP_TSTAMP_PRECISION_NANO && !isLive
-    }
-
     /// The NUL-terminated text libpcap left in an error buffer.
     private static func text(_ buffer: [CChar]) -> String {
         let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }

@@ -21,9 +21,7 @@ struct GeoCommand: ParsableCommand {
         var geoDB: [String] = []
 
         func run() throws {
-            let paths = geoDB.isEmpty
-                ? [CountryDatabase.defaultIPv4Path, CountryDatabase.defaultIPv6Path].filter { access($0, R_OK) == 0 }
-                : geoDB
+            let paths = geoDB.isEmpty ? CountryDatabase.installedDefaultPaths : geoDB
             var databases: [(String, CountryDatabase)] = []
             for path in paths {
                 var database = CountryDatabase()
@@ -59,7 +57,7 @@ extension GeoCommand {
         var lookups: Int = 5_000_000
 
         func run() throws {
-            let paths = geoDB.isEmpty ? [CountryDatabase.defaultIPv4Path, CountryDatabase.defaultIPv6Path] : geoDB
+            let paths = geoDB.isEmpty ? CountryDatabase.installedDefaultPaths : geoDB
             print("database,family,ranges,load_seconds,lookups_per_second,unknown_share")
             for path in paths {
                 var database = CountryDatabase()

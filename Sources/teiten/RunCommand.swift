@@ -139,7 +139,7 @@ struct RunCommand: ParsableCommand {
         for text in localNetwork { configuration.localNetworks.append(AddressPrefix(text)!) }
         for text in darkNetwork { configuration.darkNetworks.append(AddressPrefix(text)!) }
         let geoPaths = geoDB.isEmpty
-            ? [CountryDatabase.defaultIPv4Path, CountryDatabase.defaultIPv6Path].filter { access($0, R_OK) == 0 }
+            ? CountryDatabase.installedDefaultPaths
             : geoDB
         do {
             for path in geoPaths { try configuration.countries.load(path: path) }

@@ -98,6 +98,31 @@ struct CommandLineTests {
         #expect(noInterface.standardError.contains("teiten-no-such0"))
     }
 
+    /// --dark-network turns on the random walk (alerts with method
+    /// "sequential"); --local-network makes the sensor's own packets never
+    /// scans; a network with host bits set is refused, naming it.
+    @Test func networkOptions() throws {
+        let scratch = ScratchDirectory()
+        let capture = scratch.file("s.pcap")
+        #expect(try TeitenProcess.run(["synth", "-n", "20000", "--hours", "1", "-o", capture]).status == 0)
+        func methods(_ extra: [String]) throws -> [String] {
+            let result = try TeitenProcess.run(["run", "--read", capture, "--alerts", "-", "--quiet"] + extra)
+            #expect(result.status == 0, "\(result.standardError)")
+            return result.standardOutput.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["method"] as? String
+            }
+        }
+        #expect(!(try methods([])).contains("sequential"))
+        #expect(try methods(["--dark-network", "198.18.0.0/16"]).contains("sequential"))
+        #expect(try methods(["--local-network", "0.0.0.0/0", "--local-network", "::/0"]).isEmpty, "the sensor's own traffic is never a scan")
+        let local = try TeitenProcess.run(["run", "--read", capture, "--local-network", "0.0.0.0/0"])
+        #expect(summaryCount(local.standardError, after: "local") ?? 0 > 19_000, "\(local.standardError)")
+
+        let bad = try TeitenProcess.run(["run", "--read", capture, "--dark-network", "10.0.0.1/8"])
+        #expect(bad.status == 64 && bad.standardError.contains("10.0.0.1/8"))
+        #expect(try TeitenProcess.run(["run", "--read", capture, "--hour-grace", "5000"]).status == 64)
+    }
+
     @Test func packetLimit() throws {
         let scratch = ScratchDirectory()
         let capture = scratch.file("s.pcap")

@@ -28,12 +28,9 @@ struct CaptureFileTests {
     /// libpcap and (classic pcap) through the mapped reader.
     @Test func everyFormatReadsBack() throws {
         let scratch = ScratchDirectory()
-        let written = sampleFrames(count: 50)
         for (name, options) in Self.variants {
             let path = scratch.file("\(name.replacingOccurrences(of: " ", with: "-")).cap")
-            let writer = try CaptureFileWriter(path: path, options: options)
-            for item in written { try writer.append(frame: item.frame, seconds: item.seconds, nanoseconds: item.nanoseconds) }
-            try writer.close()
+            let written = try writeSampleCapture(path, count: 50, options: options)
 
             var readers: [any FrameSource] = [try PcapHandle.open(file: path)]
             if options.format == .pcap { readers.append(try #require(MappedCaptureFile.open(path: path), "\(name)")) }
@@ -59,9 +56,7 @@ struct CaptureFileTests {
     @Test func fileCutMidRecord() throws {
         let scratch = ScratchDirectory()
         let path = scratch.file("whole.pcap")
-        let writer = try CaptureFileWriter(path: path)
-        for item in sampleFrames(count: 20) { try writer.append(frame: item.frame, seconds: item.seconds, nanoseconds: item.nanoseconds) }
-        try writer.close()
+        try writeSampleCapture(path, count: 20)
         let whole = try Data(contentsOf: URL(fileURLWithPath: path))
         let recordSize = 16 + sampleFrames(count: 1)[0].frame.count
         for cut in [24 + 10 * recordSize + 7, 24 + 10 * recordSize + 20, whole.count - 1] {
@@ -113,9 +108,7 @@ struct CaptureFileTests {
     @Test func filters() throws {
         let scratch = ScratchDirectory()
         let path = scratch.file("f.pcap")
-        let writer = try CaptureFileWriter(path: path)
-        for item in sampleFrames(count: 100) { try writer.append(frame: item.frame, seconds: item.seconds, nanoseconds: item.nanoseconds) }
-        try writer.close()
+        try writeSampleCapture(path, count: 100)
         let handle = try PcapHandle.open(file: path)
         try handle.apply(filter: "tcp dst port 1 or tcp dst port 2")
         #expect(readAll(handle).frames.count == 2)

@@ -31,6 +31,17 @@ func readAll(_ source: some FrameSource, limit: Int = 1_000_000) -> ReadResult {
     return result
 }
 
+/// Writes `sampleFrames(count:)` to `path`; returns what was written.
+@discardableResult
+func writeSampleCapture(_ path: String, count: Int, options: CaptureFileWriter.Options = CaptureFileWriter.Options()) throws
+    -> [(frame: [UInt8], seconds: Int64, nanoseconds: Int64)] {
+    let frames = sampleFrames(count: count)
+    let writer = try CaptureFileWriter(path: path, options: options)
+    for item in frames { try writer.append(frame: item.frame, seconds: item.seconds, nanoseconds: item.nanoseconds) }
+    try writer.close()
+    return frames
+}
+
 /// Frames of several link types, written with known timestamps.
 func sampleFrames(count: Int) -> [(frame: [UInt8], seconds: Int64, nanoseconds: Int64)] {
     (0..<count).map { index in

@@ -72,8 +72,6 @@ public struct AlertLedger {
         outbox.reserveCapacity(256)
     }
 
-    public var activeEpisodes: Int { episodes.count }
-
     @inline(__always)
     func isActive(_ key: UInt64) -> Bool { episodes[key] != nil }
 

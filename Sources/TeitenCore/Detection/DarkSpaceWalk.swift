@@ -37,9 +37,6 @@ struct DarkSpaceWalk {
         successes = WindowTable(capacity: 16, windowSeconds: Self.windowSeconds, maximumKeys: tunables.trackedKeys / 4)
     }
 
-    /// Failed first contacts needed with no successes (4 with the defaults).
-    var probesToAlarm: Int { failureWeight > 0 ? Int((threshold / failureWeight).rounded(.up)) : .max }
-
     var evictions: UInt64 { failures.evictions &+ successes.evictions }
 
     /// A probe to a dark destination; true when the walk crosses η1.

@@ -41,8 +41,7 @@ struct WindowTable {
 
     let capacity: Int
     let windowNanoseconds: Int64
-    /// Slots (keys tracked at most), a power of two.
-    let slots: Int
+    /// Buckets − 1; the table has `ways` slots per bucket, a power of two in all.
     private let bucketMask: Int
     private let tableStorage: ZeroedStorage<Slot>
     private let entryStorage: ZeroedStorage<Entry>
@@ -55,7 +54,6 @@ struct WindowTable {
         windowNanoseconds = Int64(windowSeconds) * 1_000_000_000
         var count = Self.ways * 16
         while count < maximumKeys { count <<= 1 }
-        slots = count
         bucketMask = count / Self.ways - 1
         tableStorage = ZeroedStorage(count: count)
         entryStorage = ZeroedStorage(count: count * self.capacity)

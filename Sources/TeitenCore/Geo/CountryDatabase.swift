@@ -16,6 +16,11 @@ public struct CountryDatabase: Sendable {
     public static let defaultIPv4Path = "/usr/share/tor/geoip"
     public static let defaultIPv6Path = "/usr/share/tor/geoip6"
 
+    /// The default files that are installed here (none when tor-geoipdb is absent).
+    public static var installedDefaultPaths: [String] {
+        [defaultIPv4Path, defaultIPv6Path].filter { access($0, R_OK) == 0 }
+    }
+
     /// For each IPv4 /16, the index of the last range starting at or
     /// before it: a lookup searches only the ranges within its /16.
     private var v4Index: [Int32] = []
