@@ -1,4 +1,4 @@
-public import PacketDecoding
+internal import PacketDecoding
 
 /// The open hours' counts as bytes, so a restart or a crash of a live
 /// sensor loses at most one checkpoint interval of counts. Little-endian,
