@@ -10,6 +10,8 @@
 //   TeitenCore       the ordered pipeline on packet time: classifier, detectors, alert ledger
 //   TeitenOutput     writers off the capture thread: the alert stream
 //   TrafficSynthesis deterministic darknet-like pcap files (samples, tests, benchmarks)
+//   TeitenService    the daemon's surroundings: config file, systemd notify,
+//                    journald logging, Prometheus metrics, privilege drop
 //   teiten           the command line and the daemon shell
 import PackageDescription
 
@@ -25,6 +27,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The config file (TOML, parsed by toml++ underneath).
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Logging to standard error, in journald's format under systemd.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The metrics endpoint's registry and exposition format.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -42,11 +50,22 @@ let package = Package(
         .target(name: "TeitenCore", dependencies: ["PacketDecoding", "CMaxMindDB"], swiftSettings: strict),
         .target(name: "TeitenOutput", dependencies: ["TeitenCore", "PacketDecoding"], swiftSettings: strict),
         .target(name: "TrafficSynthesis", swiftSettings: strict),
+        .target(
+            name: "TeitenService",
+            dependencies: [
+                "TeitenCore", "PcapCapture",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "teiten",
             dependencies: [
-                "PacketDecoding", "PcapCapture", "TeitenCore", "TeitenOutput", "TrafficSynthesis",
+                "PacketDecoding", "PcapCapture", "TeitenCore", "TeitenOutput", "TrafficSynthesis", "TeitenService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -54,6 +73,7 @@ let package = Package(
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TrafficSynthesis"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture", "PacketDecoding", "TrafficSynthesis", "TestSupport"]),
         .testTarget(name: "TeitenCoreTests", dependencies: ["TeitenCore", "TeitenOutput", "PacketDecoding", "TrafficSynthesis", "TestSupport"]),
+        .testTarget(name: "TeitenServiceTests", dependencies: ["TeitenService", "TeitenCore", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TrafficSynthesis", "PacketDecoding", "PcapCapture", "TeitenCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -123,6 +123,19 @@ public final class PcapHandle: @unchecked Sendable {
         }
     }
 
+    /// Compiles a filter without a capture (for Ethernet framing), to check
+    /// a configuration before anything is opened: libpcap's error text, or nil.
+    public static func filterProblem(_ expression: String, snapshotLength: Int32) -> String? {
+        guard let dead = pcap_open_dead(DLT_EN10MB, snapshotLength) else { return "libpcap could not make a test handle" }
+        defer { pcap_close(dead) }
+        var program = bpf_program()
+        guard pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            return "filter \"\(expression)\": \(String(cString: pcap_geterr(dead)))"
+        }
+        pcap_freecode(&program)
+        return nil
+    }
+
     // MARK: Reading
 
     /// The next frame. The frame's bytes are valid until the next call.

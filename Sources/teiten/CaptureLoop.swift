@@ -24,17 +24,20 @@ final class CaptureLoop<Source: FrameSource> {
     let countries: CountryReloader
     /// Live: where and how often (seconds) the open hours are checkpointed.
     let checkpoint: (path: String, interval: Double)?
+    /// Watchdog, status, metrics and SIGUSR1, on every periodic step.
+    let duties: ServiceDuties
     /// libpcap's drop counters when the last hour was handed over.
     private var dropsHandedOver: (kernel: UInt64, interface: UInt64) = (0, 0)
 
     init(source: Source, packetLimit: UInt64?, alerts: AlertStreamWriter?, hours: HourFileWriter?,
-         countries: CountryReloader, checkpoint: (path: String, interval: Double)?) {
+         countries: CountryReloader, checkpoint: (path: String, interval: Double)?, duties: ServiceDuties) {
         self.source = source
         self.packetLimit = packetLimit
         self.alerts = alerts
         self.hours = hours
         self.countries = countries
         self.checkpoint = checkpoint
+        self.duties = duties
     }
 
     func run(_ pipeline: inout SensorPipeline) -> RunOutcome {
@@ -60,6 +63,7 @@ final class CaptureLoop<Source: FrameSource> {
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     if StopSignal.requested != nil { break reading }
                     hangup(&pipeline)
+                    duties.step(pipeline, statistics: { nil })
                     progress?.update(packets: outcome.packets, fileOffset: source.fileOffset)
                 }
             case .none:
@@ -91,6 +95,7 @@ final class CaptureLoop<Source: FrameSource> {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
                     hangup(&pipeline)
                     saveCheckpointIfDue(pipeline, last: &lastCheckpoint)
+                    duties.step(pipeline, statistics: handle.statistics)
                 }
             case .none:
                 // Nothing ready: sleep until packets, a stop, or the tick interval.
@@ -99,6 +104,7 @@ final class CaptureLoop<Source: FrameSource> {
                 if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
                 hangup(&pipeline)
                 saveCheckpointIfDue(pipeline, last: &lastCheckpoint)
+                duties.step(pipeline, statistics: handle.statistics)
             case .end:
                 break capturing  // pcap_breakloop from the stop signal
             case .failed(let error):
@@ -143,7 +149,8 @@ final class CaptureLoop<Source: FrameSource> {
     /// SIGHUP: reopen the alert file and start reloading the country
     /// database; a reloaded database is swapped in here, between packets.
     private func hangup(_ pipeline: inout SensorPipeline) {
-        if HangupSignal.take() {
+        if OperatorSignals.take(SIGHUP) {
+            log.info("SIGHUP: reopening \(alerts?.path ?? "no alert file") and reloading the country database")
             alerts?.reopen()
             countries.begin()
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TeitenCore
+import Logging
 
 /// SIGHUP reloads the country database without losing a packet: the new
 /// database is built on its own thread while capture goes on, and the
@@ -21,9 +22,9 @@ final class CountryReloader: Sendable {
             do {
                 for path in paths { try database.load(path: path) }
                 ready.withLock { $0 = database }
-                StandardError.line("reloaded the country database: \(paths.joined(separator: ", "))")
+                log.info("reloaded the country database: \(paths.joined(separator: ", "))")
             } catch {
-                StandardError.line("warning: country database not reloaded, keeping the old one: \(error)")
+                log.warning("country database not reloaded, keeping the old one: \(error)")
             }
             loading.store(false, ordering: .releasing)
         }.start()

@@ -16,7 +16,7 @@ struct RunSummary {
         let tally = pipeline.tally
         let seconds = max(outcome.elapsedSeconds, 1e-9)
         var lines: [String] = []
-        lines.append("teiten: \(name): \(Format.count(tally.frames)) packets, \(Format.bytes(tally.wireBytes)) in "
+        lines.append("\(name): \(Format.count(tally.frames)) packets, \(Format.bytes(tally.wireBytes)) in "
             + "\(Format.duration(outcome.elapsedSeconds)) (\(Format.rate(Double(tally.frames) / seconds)) packets/s)"
             + (outcome.stoppedBySignal.map { ", stopped by signal \($0)" } ?? ""))
         lines.append("  decoded     \(Format.count(tally.decoded)): ipv4 \(Format.count(tally.ipv4)), ipv6 \(Format.count(tally.ipv6))"
@@ -64,6 +64,6 @@ struct RunSummary {
             lines.append("  capture     received \(Format.count(statistics.received)), dropped by kernel "
                 + "\(Format.count(statistics.droppedByKernel)), dropped by interface \(Format.count(statistics.droppedByInterface))")
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n")
     }
 }

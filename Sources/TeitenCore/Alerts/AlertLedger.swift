@@ -158,6 +158,9 @@ public struct AlertLedger {
 
     public var hasAlerts: Bool { !outbox.isEmpty }
 
+    /// Episodes open now (for the metrics endpoint).
+    public var openEpisodes: Int { episodes.count }
+
     private mutating func close(_ key: UInt64, at time: PacketTime) {
         guard let episode = episodes.removeValue(forKey: key) else { return }
         if episode.written { outbox.append(line(episode, phase: .end, at: max(time, episode.lastSeen))) }

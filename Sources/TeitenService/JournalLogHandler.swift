@@ -1,0 +1,96 @@
+public import Logging
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import Synchronization
+
+/// swift-log's handler for the sensor: one line per message on standard
+/// error, written with a single `write(2)` so lines never interleave.
+///
+/// Under systemd (`JOURNAL_STREAM` set) each line starts with its syslog
+/// priority, `<3>` for errors, `<4>` for warnings, `<6>` for info, which
+/// journald strips and records; no timestamp, as the journal adds its own.
+/// On a terminal or in a pipe, lines read `teiten: warning: ...`, like the
+/// rest of the command line.
+public struct JournalLogHandler: LogHandler {
+    /// The least severe level logged, shared by every logger of the process.
+    private static let threshold = Atomic<UInt8>(Self.rank(.info))
+
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level {
+        get { Self.level(ofRank: Self.threshold.load(ordering: .relaxed)) }
+        set { Self.threshold.store(Self.rank(newValue), ordering: .relaxed) }
+    }
+    private let journal: Bool
+
+    public init(label: String, journal: Bool) {
+        self.journal = journal
+    }
+
+    /// Installs the handler for the whole process (once, before any logger is made).
+    public static func bootstrap(environment: [String: String]) {
+        let journal = environment["JOURNAL_STREAM"] != nil
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, journal: journal) }
+    }
+
+    public static func setLevel(_ level: Logger.Level) { threshold.store(rank(level), ordering: .relaxed) }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        write(Self.format(level: event.level, message: "\(event.message)",
+                          metadata: metadata.merging(event.metadata ?? [:]) { $1 }, journal: journal))
+    }
+
+    /// The text for one message (without the final newline). A message of
+    /// several lines (the run summary) keeps them: on a terminal the lines
+    /// after the first are written as they are, under journald each gets the
+    /// priority prefix, since each becomes a journal entry of its own.
+    public static func format(level: Logger.Level, message: String, metadata: Logger.Metadata, journal: Bool) -> String {
+        var text = message
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { text += " \(key)=\(value)" }
+        if journal {
+            return text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { "<\(syslogPriority(level))>\($0)" }.joined(separator: "\n")
+        }
+        switch level {
+        case .trace, .debug: return "teiten: debug: \(text)"
+        case .info, .notice, .error: return "teiten: \(text)"
+        case .warning: return "teiten: warning: \(text)"
+        case .critical: return "teiten: critical: \(text)"
+        }
+    }
+
+    /// syslog(3) priorities, as journald reads them from `<N>` prefixes.
+    static func syslogPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
+    private func write(_ line: String) {
+        var line = line + "\n"
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    private static func rank(_ level: Logger.Level) -> UInt8 { UInt8(Logger.Level.allCases.firstIndex(of: level)!) }
+    private static func level(ofRank rank: UInt8) -> Logger.Level { Logger.Level.allCases[Int(rank)] }
+}
