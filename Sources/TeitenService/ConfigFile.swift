@@ -187,6 +187,7 @@ struct TOMLKeyLines {
             if line.hasPrefix("[") {
                 let name = line.dropFirst(line.hasPrefix("[[") ? 2 : 1).prefix { $0 != "]" }
                 section = Self.normalise(String(name))
+                if lines[section] == nil { lines[section] = index + 1 }
                 continue
             }
             guard let equals = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }

@@ -28,7 +28,7 @@ public enum ConfigRendering {
     }
 
     /// A TOML float that reads back as the same Double (always with a point).
-    private static func real(_ number: Double) -> String {
+    static func real(_ number: Double) -> String {
         let text = "\(number)"
         return text.contains(".") || text.contains("e") ? text : text + ".0"
     }

@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import Testing
+@testable import TeitenService
+
+@Suite("Daemon surroundings")
+struct ServiceTests {
+    @Test func journalLinesCarrySyslogPriorities() {
+        #expect(JournalLogHandler.format(level: .warning, message: "disk full", metadata: [:], journal: true) == "<4>disk full")
+        #expect(JournalLogHandler.format(level: .error, message: "x", metadata: [:], journal: true) == "<3>x")
+        #expect(JournalLogHandler.format(level: .info, message: "a\nb", metadata: [:], journal: true) == "<6>a\n<6>b")
+        #expect(JournalLogHandler.format(level: .warning, message: "disk full", metadata: ["dir": "/x"], journal: false)
+            == "teiten: warning: disk full dir=/x")
+        #expect(JournalLogHandler.format(level: .error, message: "eth9: no such device", metadata: [:], journal: false)
+            == "teiten: eth9: no such device")
+    }
+
+    /// A path socket and an abstract (@) one receive what the notifier sends.
+    @Test(arguments: [false, true])
+    func notifyReachesTheSocket(abstract: Bool) throws {
+        let name = abstract ? "@teiten-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+                            : NSTemporaryDirectory() + "teiten-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let receiver = try NotifyReceiver(name)
+        defer { if !abstract { unlink(name) } }
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": name, "WATCHDOG_USEC": "2000000"])
+        #expect(notifier.isActive && notifier.watchdogInterval == 1.0)
+        notifier.ready(status: "capturing on lo")
+        notifier.watchdogProgress(now: 10)
+        notifier.watchdogProgress(now: 10.5)  // within half the interval: not sent
+        notifier.watchdogProgress(now: 11.0)
+        notifier.stopping()
+        let messages = receiver.receive(count: 4)
+        #expect(messages == ["READY=1\nSTATUS=capturing on lo", "WATCHDOG=1", "WATCHDOG=1",
+                             "STOPPING=1\nSTATUS=stopping: writing the open hour and closing episodes"])
+    }
+
+    @Test func notifyIsANoOpWithoutASocket() {
+        let notifier = SystemdNotifier(environment: [:])
+        #expect(!notifier.isActive && notifier.watchdogInterval == nil)
+        notifier.ready(status: "x")  // must not crash or block
+        #expect(SystemdNotifier.watchdogInterval(["WATCHDOG_USEC": "1000000", "WATCHDOG_PID": "1"]) == nil, "meant for another process")
+    }
+
+    @Test func metricsAdvanceByDifferences() {
+        let metrics = SensorMetrics(version: "9.9")
+        var snapshot = MetricsSnapshot()
+        snapshot.frames = 10
+        snapshot.decodeErrors = [("truncated_ipv4", 2)]
+        snapshot.alertsByKind = [("vertical_scan", 1)]
+        snapshot.checkpointAgeSeconds = 3
+        metrics.publish(snapshot)
+        snapshot.frames = 25
+        metrics.publish(snapshot)
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        let samples = PrometheusText.samples(text)
+        #expect(samples["teiten_packets_total"] == 25)
+        #expect(samples["teiten_decode_errors_total{reason=\"truncated_ipv4\"}"] == 2)
+        #expect(samples["teiten_alerts_total{kind=\"vertical_scan\"}"] == 1)
+        #expect(samples["teiten_checkpoint_age_seconds"] == 3)
+        #expect(samples["teiten_build_info{version=\"9.9\"}"] == 1)
+        #expect(text.contains("# TYPE teiten_packets_total counter"))
+        #expect(text.contains("# HELP teiten_kernel_drops_total "))
+    }
+}
+
+/// Parses the text exposition format into "name{labels}" -> value.
+enum PrometheusText {
+    static func samples(_ text: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+}
+
+/// A datagram socket standing in for systemd's notify socket.
+final class NotifyReceiver {
+    let fd: Int32
+
+    init(_ name: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(name.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
+        withUnsafeMutableBytes(of: &address.sun_path) { for (i, b) in bytes.enumerated() { $0[i] = b } }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
+        let status = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard status == 0 else { throw POSIXError(.EADDRINUSE) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Up to `count` messages, waiting at most 2 s in all.
+    func receive(count: Int) -> [String] {
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(2)
+        while messages.count < count && Date() < deadline {
+            if let message = next() { messages.append(message) }
+        }
+        return messages
+    }
+
+    /// The next message, or nil after 200 ms of silence.
+    func next() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
+    }
+}
