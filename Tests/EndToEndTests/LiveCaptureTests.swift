@@ -178,10 +178,11 @@ final class LiveSensor {
     let process = Process()
     let errors: OutputCollector
 
-    /// `arguments` follow `run --interface lo`.
-    init(_ arguments: [String]) throws {
+    /// `arguments` follow `run --interface lo`; `environment` is added to this process's.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: TeitenProcess.executable)
         process.arguments = TeitenProcess.arguments(["run", "--interface", "lo"] + arguments)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
