@@ -12,13 +12,18 @@ PIP_PACKAGES := mmdb-writer
 RELEASE_BIN  := .build/release/teiten
 SAMPLE       := samples/sample.pcap
 
-.PHONY: all deps test-deps build run test bench clean
+DEPLOY_DIR   := .build/deploy
+
+.PHONY: all deps apt-install test-deps build run test bench man deb install clean
 
 all: build
 
 # Installs only what is missing, so a prepared machine is not touched.
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEB_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -29,10 +34,13 @@ deps:
 
 # Python packages the tests use (PyPI), installed only when missing.
 test-deps: deps
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEPLOY_PACKAGES)"
 	@python3 -c "import mmdb_writer" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES)
 
+# The Swift standard library and Foundation are linked statically, so the
+# binary (and the .deb) needs only libc, libstdc++, libpcap and libmaxminddb.
 build: deps
-	$(SWIFT) build -c release --product teiten
+	$(SWIFT) build -c release --static-swift-stdlib --product teiten
 
 # A deterministic, darknet-like sample: 200,000 packets over 4 hours.
 $(SAMPLE): | build
@@ -52,9 +60,33 @@ run: build $(SAMPLE)
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	Tests/Deploy/check-deploy.sh
 
 bench: build
 	Benchmarks/bench.sh
+
+# Man pages (from the argument parser's help text, one page per command) and
+# shell completions, into $(DEPLOY_DIR). Uses a debug build, so that it
+# never relinks the static release binary.
+man: deps
+	$(SWIFT) package generate-manual --multi-page --configuration debug
+	@rm -rf $(DEPLOY_DIR)/man $(DEPLOY_DIR)/completions; mkdir -p $(DEPLOY_DIR)/man $(DEPLOY_DIR)/completions
+	@for page in .build/plugins/GenerateManual/outputs/teiten/*.1; do \
+	  name=$$(basename $$page | sed 's/\./-/g; s/-1$$/.1/'); cp $$page $(DEPLOY_DIR)/man/$$name; \
+	done
+	.build/debug/teiten --generate-completion-script bash > $(DEPLOY_DIR)/completions/teiten.bash
+	.build/debug/teiten --generate-completion-script zsh > $(DEPLOY_DIR)/completions/_teiten
+	.build/debug/teiten --generate-completion-script fish > $(DEPLOY_DIR)/completions/teiten.fish
+
+# The Debian package: .build/teiten_VERSION_ARCH.deb (Deploy/build-deb.sh).
+deb: man
+	$(MAKE) --no-print-directory build
+	Deploy/build-deb.sh
+
+# Installs from the build tree into / (Deploy/install.sh; root).
+install: man
+	$(MAKE) --no-print-directory build
+	Deploy/install.sh
 
 clean:
 	rm -rf .build samples

@@ -137,6 +137,14 @@ struct ConfigFileTests {
         }
     }
 
+    /// docs/operations.md lists every key.
+    @Test func operationsGuideListsEveryKey() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/operations.md").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for key in ConfigSchema.all { #expect(text.contains("| `\(key.path)` |"), "\(key.path) missing from docs/operations.md") }
+    }
+
     @Test func listenAddresses() {
         #expect(ListenAddress("127.0.0.1:9468") == ListenAddress("127.0.0.1:9468"))
         #expect(ListenAddress("127.0.0.1:9468")?.port == 9468)
