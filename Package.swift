@@ -10,6 +10,7 @@
 //   TeitenCore       the ordered pipeline on packet time: classifier, detectors, alert ledger
 //   TeitenOutput     writers off the capture thread: the alert stream
 //   TrafficSynthesis deterministic darknet-like pcap files (samples, tests, benchmarks)
+//   FuzzHarness      what the fuzzers (Fuzz/) and their regression tests do with an input
 //   TeitenService    the daemon's surroundings: config file, systemd notify,
 //                    journald logging, Prometheus metrics, privilege drop
 //   teiten           the command line and the daemon shell
@@ -24,6 +25,9 @@ let package = Package(
     name: "teiten",
     products: [
         .executable(name: "teiten", targets: ["teiten"]),
+        // What the fuzzers in Fuzz/ (a package of its own, since its binaries
+        // are built with -sanitize=fuzzer) do with an input.
+        .library(name: "FuzzHarness", targets: ["FuzzHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,11 +73,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "FuzzHarness", dependencies: ["PacketDecoding", "PcapCapture", "TeitenCore", "TeitenOutput"], swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "TrafficSynthesis"]),
         .testTarget(name: "PcapCaptureTests", dependencies: ["PcapCapture", "PacketDecoding", "TrafficSynthesis", "TestSupport"]),
         .testTarget(name: "TeitenCoreTests", dependencies: ["TeitenCore", "TeitenOutput", "PacketDecoding", "TrafficSynthesis", "TestSupport"]),
         .testTarget(name: "TeitenServiceTests", dependencies: ["TeitenService", "TeitenCore", "TestSupport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TrafficSynthesis", "PacketDecoding", "PcapCapture", "TeitenCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

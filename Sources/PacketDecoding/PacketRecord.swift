@@ -60,17 +60,32 @@ public struct PacketTime: Sendable, Hashable, Comparable {
     public static let zero = PacketTime(nanoseconds: 0)
     public static let nanosecondsPerSecond: Int64 = 1_000_000_000
 
+    /// The range every packet time is clamped to: from the most negative
+    /// classic pcap timestamp (signed 32-bit seconds, as libpcap reads them,
+    /// 1901) to the end of unsigned 32-bit seconds (2106). Any two times in
+    /// it differ by less than `Int64.max` nanoseconds, so the window, hour
+    /// and timeout arithmetic downstream cannot overflow, whatever a file
+    /// says (a pcapng timestamp can be any 64-bit value).
+    public static let earliest = PacketTime(nanoseconds: -(Int64(1) << 31) * nanosecondsPerSecond)
+    public static let latest = PacketTime(nanoseconds: (Int64(1) << 32) * nanosecondsPerSecond)
+
     /// From a pcap timestamp (`seconds`, sub-second part in nanoseconds),
-    /// clamped to the representable range: a hostile capture file can put any
+    /// clamped to `earliest...latest`: a hostile capture file can put any
     /// value in its record headers, and an overflow here must not trap.
     public init(seconds: Int64, nanoseconds fraction: Int64) {
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: Self.nanosecondsPerSecond)
-        if overflow {
-            self.nanoseconds = seconds < 0 ? .min : .max
+        let (sum, overflowAdding) = scaled.addingReportingOverflow(fraction)
+        if overflow || overflowAdding {
+            self = (overflow ? seconds : fraction) < 0 ? Self.earliest : Self.latest
             return
         }
-        let (sum, overflowAdding) = scaled.addingReportingOverflow(fraction)
-        self.nanoseconds = overflowAdding ? (fraction < 0 ? .min : .max) : sum
+        self = PacketTime(nanoseconds: sum).clamped
+    }
+
+    /// This time, moved into `earliest...latest`.
+    @inline(__always)
+    public var clamped: PacketTime {
+        PacketTime(nanoseconds: min(max(nanoseconds, Self.earliest.nanoseconds), Self.latest.nanoseconds))
     }
 
     /// Whole seconds since the epoch (floor).

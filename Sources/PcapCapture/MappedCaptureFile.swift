@@ -121,11 +121,16 @@ public final class MappedCaptureFile: FrameSource {
         // The previous frame's bytes are dead from here on: release pages behind them.
         if offset - releasedUpTo >= Self.releaseStep { releaseConsumedPages() }
         offset += 16 + capturedLength
-        // The file's time fields are signed 32-bit, as in libpcap's pcap_sf_pkthdr.
-        let subsecond = Int64(Int32(bitPattern: fraction))
+        // As libpcap reads them: a file in the host's byte order has signed
+        // 32-bit time fields (pcap_sf_pkthdr's bpf_int32); a byte-swapped
+        // file's go through SWAPLONG, which yields unsigned values. So a
+        // hostile 0xF0000000 is -268,435,456 in one and 4,026,531,840 in the
+        // other (found by the fuzzer's differential check against libpcap).
+        let wholeSeconds = swapped ? Int64(seconds) : Int64(Int32(bitPattern: seconds))
+        let subsecond = swapped ? Int64(fraction) : Int64(Int32(bitPattern: fraction))
         return .frame(CapturedFrame(
             bytes: frame,
-            time: PacketTime(seconds: Int64(Int32(bitPattern: seconds)), nanoseconds: nanosecond ? subsecond : subsecond &* 1000),
+            time: PacketTime(seconds: wholeSeconds, nanoseconds: nanosecond ? subsecond : subsecond &* 1000),
             wireLength: wire))
     }
 

@@ -69,6 +69,7 @@ public struct SensorPipeline {
 
     /// One captured frame. `frame` is valid only during this call.
     public mutating func process(frame: UnsafeRawBufferPointer, time: PacketTime, wireLength: UInt32) {
+        let time = time.clamped  // the readers clamp already; a caller that did not cannot make arithmetic overflow
         tally.countFrame(capturedLength: frame.count, wireLength: wireLength)
         if let failure = FrameDecoder.decode(frame, linkType: linkType, time: time, wireLength: wireLength, into: &record) {
             tally.count(failure)

@@ -75,9 +75,15 @@ struct TruncationTests {
     }
 
     @Test func packetTimeNeverTraps() {
-        #expect(PacketTime(seconds: .max, nanoseconds: 999).nanoseconds == .max)
-        #expect(PacketTime(seconds: .min, nanoseconds: 0).nanoseconds == .min)
-        #expect(PacketTime(seconds: 9_223_372_036, nanoseconds: 999_999_999).nanoseconds == .max)
+        #expect(PacketTime(seconds: .max, nanoseconds: 999) == .latest)
+        #expect(PacketTime(seconds: .min, nanoseconds: 0) == .earliest)
+        #expect(PacketTime(seconds: 9_223_372_036, nanoseconds: 999_999_999) == .latest)
+        #expect(PacketTime(seconds: 1 << 40, nanoseconds: 0) == .latest, "past 2106")
+        #expect(PacketTime(seconds: -(1 << 40), nanoseconds: 0) == .earliest)
+        #expect(PacketTime(seconds: Int64(UInt32.max), nanoseconds: 0).seconds == Int64(UInt32.max), "2106 itself is kept")
+        #expect(PacketTime(seconds: Int64(Int32.min), nanoseconds: 0).seconds == Int64(Int32.min))
+        // Any two clamped times differ by less than Int64.max.
+        #expect(PacketTime.latest.nanoseconds.subtractingReportingOverflow(PacketTime.earliest.nanoseconds).overflow == false)
         #expect(PacketTime(seconds: 1, nanoseconds: 5).nanoseconds == 1_000_000_005)
         #expect(PacketTime(seconds: -1, nanoseconds: 5).seconds == -1)
     }
