@@ -13,8 +13,10 @@ RELEASE_BIN  := .build/release/teiten
 SAMPLE       := samples/sample.pcap
 
 DEPLOY_DIR   := .build/deploy
+# Seconds each fuzzer runs in `make fuzz` (and, short, at the end of `make test`).
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps apt-install test-deps build run test bench man deb install clean
+.PHONY: all deps apt-install test-deps build run test bench fuzz man deb install clean
 
 all: build
 
@@ -61,9 +63,15 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	Tests/Deploy/check-deploy.sh
+	Fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 bench: build
 	Benchmarks/bench.sh
+
+# libFuzzer on the decoder and the capture-file path, FUZZ_SECONDS each (both
+# at once, one per core), seeded from ../shared/corpus; fails on any finding.
+fuzz: deps
+	Fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 # Man pages (from the argument parser's help text, one page per command) and
 # shell completions, into $(DEPLOY_DIR). Uses a debug build, so that it
@@ -89,4 +97,4 @@ install: man
 	Deploy/install.sh
 
 clean:
-	rm -rf .build samples
+	rm -rf .build .build-fuzz samples

@@ -15,8 +15,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 scratch="$root/.build-fuzz"
 corpus="$root/../shared/corpus"
 
+mkdir -p "$scratch"
 (cd "$root/Fuzz" && swift build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path "$scratch") \
-    > "$scratch.log" 2>&1 || { grep -v "Cannot export local symbol" "$scratch.log" | tail -30 >&2; exit 2; }
+    > "$scratch/build.log" 2>&1 || { grep -v "Cannot export local symbol" "$scratch/build.log" | tail -30 >&2; exit 2; }
 if [ -d "$corpus" ]; then
     python3 "$root/Fuzz/make-seeds.py" "$corpus" "$scratch/seeds"
 else
