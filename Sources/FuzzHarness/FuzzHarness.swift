@@ -1,4 +1,4 @@
-public import PacketDecoding
+import PacketDecoding
 import PcapCapture
 import TeitenCore
 import TeitenOutput

@@ -46,6 +46,10 @@ public final class MappedCaptureFile: FrameSource {
 
     /// Maps `path` if it is a plain classic pcap file; nil means "use libpcap".
     public static func open(path: String) -> MappedCaptureFile? {
+        // Look before opening: opening a FIFO would block, and would consume
+        // the writer's first bytes before libpcap gets to read them.
+        var before = stat()
+        guard stat(path, &before) == 0, (before.st_mode & S_IFMT) == S_IFREG else { return nil }
         let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }

@@ -15,6 +15,11 @@ internal import Foundation
 /// dropped and counted, never buffered without limit. `reopen()` (SIGHUP,
 /// after logrotate moved the file) makes the thread close and reopen the
 /// path before its next write, losing no line.
+///
+/// When a write fails (disk full, I/O error), whatever part of it reached
+/// the file is cut off again, so the file keeps whole lines only, and the
+/// lines go to `fallback` instead (the sensor logs them: under systemd they
+/// reach the journal). Each line ends up in exactly one of the two.
 public final class AlertStreamWriter: Sendable {
     public struct OpenError: Error, CustomStringConvertible {
         public let description: String
@@ -28,6 +33,8 @@ public final class AlertStreamWriter: Sendable {
         var written: UInt64 = 0
         var writeErrors: UInt64 = 0
         var lastError: String?
+        /// Lines handed to `fallback` because the file refused them.
+        var fellBack: UInt64 = 0
     }
 
     public let path: String
@@ -37,13 +44,16 @@ public final class AlertStreamWriter: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let descriptor = Atomic<Int32>(-1)
+    private let fallback: @Sendable (String) -> Void
 
     /// Opens `path` for appending ("-": standard output) and starts the
     /// writer thread. A path that cannot be opened is an error now, not later.
-    public init(path: String, sensor: String, capacity: Int = 65_536) throws(OpenError) {
+    public init(path: String, sensor: String, capacity: Int = 65_536,
+                fallback: @escaping @Sendable (String) -> Void = { _ in }) throws(OpenError) {
         self.path = path
         self.sensor = sensor
         self.capacity = capacity
+        self.fallback = fallback
         descriptor.store(try Self.open(path), ordering: .relaxed)
         let thread = Thread { [self] in self.run() }
         thread.start()
@@ -77,6 +87,9 @@ public final class AlertStreamWriter: Sendable {
         state.withLock { ($0.written, $0.dropped, $0.writeErrors, $0.lastError) }
     }
 
+    /// Lines that went to the fallback instead of the file.
+    public var linesFallenBack: UInt64 { state.withLock { $0.fellBack } }
+
     private func run() {
         while true {
             _ = wake.wait(timeout: .now() + .milliseconds(500))
@@ -90,12 +103,18 @@ public final class AlertStreamWriter: Sendable {
                 }
             }
             if !batch.isEmpty {
-                var text = ""
-                for alert in batch { text += AlertJSON.line(alert, sensor: sensor) + "\n" }
-                let error = Self.writeAll(descriptor.load(ordering: .relaxed), text)
+                let lines = batch.map { AlertJSON.line($0, sensor: sensor) }
+                let error = Self.writeWhole(descriptor.load(ordering: .relaxed), lines.joined(separator: "\n") + "\n")
                 state.withLock { state in
-                    if let error { state.writeErrors &+= 1; state.lastError = error } else { state.written &+= UInt64(batch.count) }
+                    if let error {
+                        state.writeErrors &+= 1
+                        state.lastError = error
+                        state.fellBack &+= UInt64(lines.count)
+                    } else {
+                        state.written &+= UInt64(batch.count)
+                    }
                 }
+                if error != nil { for line in lines { fallback(line) } }
             }
             if closing {
                 if path != "-" { Glibc.close(descriptor.load(ordering: .relaxed)) }
@@ -112,16 +131,20 @@ public final class AlertStreamWriter: Sendable {
         return fd
     }
 
-    /// Writes whole lines; returns an error text or nil.
-    private static func writeAll(_ fd: Int32, _ text: String) -> String? {
+    /// Writes whole lines, or nothing: a write that fails part-way is cut
+    /// off again (ftruncate to the size before it). Returns an error text or nil.
+    private static func writeWhole(_ fd: Int32, _ text: String) -> String? {
         var text = text
+        let before = lseek(fd, 0, SEEK_END)  // O_APPEND writes go to the end anyway
         return text.withUTF8 { bytes -> String? in
             var offset = 0
             while offset < bytes.count {
                 let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
+                    let reason = String(cString: strerror(errno))
+                    if offset > 0 && before >= 0 { _ = ftruncate(fd, before) }
+                    return reason
                 }
                 offset += n
             }

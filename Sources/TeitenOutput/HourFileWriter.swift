@@ -21,6 +21,13 @@ internal import Foundation
 /// so the sidecar says they are not exact). When they overlap (the same
 /// capture replayed again), the file holding more packets is kept. A live
 /// restart with checkpoints continues the hour instead (exact).
+///
+/// A directory that stops taking files (full, unwritable, gone) costs no
+/// count: the hour stays in memory and is retried every `retrySeconds`, in
+/// order, and written once space returns; what is already on disk is never
+/// touched by a failed attempt (only the temporary file is, and it is
+/// removed). Failures are reported through `report` once when they start,
+/// then at most once per retry interval, and once when they end.
 public final class HourFileWriter: Sendable {
     public struct Metadata: Sendable {
         public var sensor: String
@@ -41,11 +48,26 @@ public final class HourFileWriter: Sendable {
         var closing = false
         var written: [String] = []
         var kept: [String] = []
+        /// Hours still unwritten when the writer closed (after a last try).
         var failures: [String] = []
+        /// Failed attempts to write an hour, and to write a checkpoint.
+        var writeFailures: UInt64 = 0
+        var checkpointFailures: UInt64 = 0
+        /// Hours waiting for the directory to take them again.
+        var pendingHours = 0
+        /// Hours given up because more than `maximumPending` waited.
+        var hoursLost: UInt64 = 0
     }
+
+    /// Hours kept in memory while the directory refuses them: a week. Beyond
+    /// it the oldest is given up (and counted), so a disk that never comes
+    /// back cannot exhaust memory.
+    public static let maximumPending = 168
 
     public let directory: String
     private let metadata: Metadata
+    private let retrySeconds: Double
+    private let report: @Sendable (String) -> Void
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -54,9 +76,12 @@ public final class HourFileWriter: Sendable {
 
     /// Creates `directory` if needed and checks it is writable, now rather
     /// than at the end of the first hour.
-    public init(directory: String, metadata: Metadata) throws(SetupError) {
+    public init(directory: String, metadata: Metadata, retrySeconds: Double = 30,
+                report: @escaping @Sendable (String) -> Void = { _ in }) throws(SetupError) {
         self.directory = directory
         self.metadata = metadata
+        self.retrySeconds = retrySeconds
+        self.report = report
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw SetupError(description: "\(directory): cannot create the counts directory: \(String(cString: strerror(errno)))")
         }
@@ -92,25 +117,76 @@ public final class HourFileWriter: Sendable {
         state.withLock { ($0.written, $0.kept, $0.failures) }
     }
 
+    /// Failure counters, for the metrics endpoint and the summary.
+    public var faults: (writeFailures: UInt64, checkpointFailures: UInt64, pendingHours: Int, hoursLost: UInt64) {
+        state.withLock { ($0.writeFailures, $0.checkpointFailures, $0.pendingHours, $0.hoursLost) }
+    }
+
     private func run() {
+        var pending: [HourCounts] = []      // refused hours, oldest first
+        var lastAttempt = -Double.infinity  // of the pending hours
+        var hourReports = FailureReports(subject: "hour files in \(directory)", interval: retrySeconds, report: report)
+        var checkpointReports = FailureReports(subject: "checkpoints", interval: retrySeconds, report: report)
         while true {
-            wake.wait()
+            if pending.isEmpty { wake.wait() } else { _ = wake.wait(timeout: .now() + retrySeconds) }
             let (batch, checkpoint, closing) = state.withLock { state -> ([HourCounts], (hours: [HourCounts], path: String)?, Bool) in
                 defer { state.queue.removeAll(); state.checkpoint = nil }
                 return (state.queue, state.checkpoint, state.closing)
             }
-            for hour in batch { write(hour) }
+            // New hours queue behind refused ones, so hours reach the disk
+            // in order, and a refusing directory is tried once per interval.
+            pending += batch
+            let now = Self.monotonicSeconds()
+            if !pending.isEmpty && (batch.count == pending.count || now - lastAttempt >= retrySeconds || closing) {
+                lastAttempt = now
+                var refused: [HourCounts] = []
+                for hour in pending {
+                    if !refused.isEmpty { refused.append(hour); continue }  // the directory just refused: keep the order
+                    if let error = write(hour) {
+                        state.withLock { $0.writeFailures &+= 1 }
+                        hourReports.failed(error, now: now, waiting: pending.count)  // this one and every later one stay
+                        refused.append(hour)
+                    } else {
+                        hourReports.succeeded(now: now)
+                    }
+                }
+                pending = refused
+                if pending.count > Self.maximumPending {
+                    let lost = pending.count - Self.maximumPending
+                    report("giving up \(lost) unwritten hour(s) of counts (more than \(Self.maximumPending) waiting): "
+                        + pending.prefix(lost).map { Self.hourName($0.hour) }.joined(separator: ", "))
+                    pending.removeFirst(lost)
+                    state.withLock { $0.hoursLost &+= UInt64(lost) }
+                }
+                state.withLock { $0.pendingHours = pending.count }
+            }
             if let checkpoint {
                 let directory = (checkpoint.path as NSString).deletingLastPathComponent
                 do {
                     try Self.writeAtomically(HourCheckpoint.encode(checkpoint.hours), to: checkpoint.path, directory: directory)
                     state.withLock { $0.checkpointsWritten += 1 }
+                    checkpointReports.succeeded(now: now)
                 } catch {
-                    state.withLock { $0.failures.append("checkpoint \(error)") }
+                    state.withLock { $0.checkpointFailures &+= 1 }
+                    checkpointReports.failed("\(error)", now: now, waiting: 0)
                 }
             }
-            if closing { finished.signal(); return }
+            if closing {
+                if !pending.isEmpty {
+                    let names = pending.map { Self.hourName($0.hour) }
+                    state.withLock { $0.failures = names }
+                    report("not written, the directory still refuses them: \(names.joined(separator: ", "))")
+                }
+                finished.signal()
+                return
+            }
         }
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// `2026-11-21T13Z`
@@ -119,7 +195,8 @@ public final class HourFileWriter: Sendable {
         return String(text.prefix(13)) + "Z"
     }
 
-    private func write(_ hour: HourCounts) {
+    /// Writes (or merges, or keeps) one hour; the error text if the directory refused it.
+    private func write(_ hour: HourCounts) -> String? {
         let name = Self.hourName(hour.hour)
         let csvPath = directory + "/" + name + ".csv", jsonPath = directory + "/" + name + ".json"
         var csv = CountFileFormat.csv(hour)
@@ -132,15 +209,16 @@ public final class HourFileWriter: Sendable {
                 (csv, json) = merged(existing: existing, rows: rows, with: hour)
             } else if ((existing["packets"] as? NSNumber)?.uint64Value ?? 0) >= hour.totalPackets {
                 state.withLock { $0.kept.append(name) }
-                return
+                return nil
             }
         }
         do {
             try Self.writeAtomically(csv, to: csvPath, directory: directory)
             try Self.writeAtomically(json, to: jsonPath, directory: directory)
             state.withLock { $0.written.append(name) }
+            return nil
         } catch {
-            state.withLock { $0.failures.append("\(name): \(error)") }
+            return "\(error)"
         }
     }
 
@@ -247,6 +325,43 @@ public final class HourFileWriter: Sendable {
         }
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 { fsync(directoryFD); Glibc.close(directoryFD) }
+    }
+}
+
+/// Turns a stream of failures into a few log lines: the first failure at
+/// once, then at most one line per interval while they go on (with how many
+/// there were), and one line when writing works again.
+struct FailureReports {
+    let subject: String
+    let interval: Double
+    let report: @Sendable (String) -> Void
+    private var failing = false
+    private var lastReport = -Double.infinity
+    private var sinceReport = 0
+
+    init(subject: String, interval: Double, report: @escaping @Sendable (String) -> Void) {
+        self.subject = subject
+        self.interval = interval
+        self.report = report
+    }
+
+    mutating func failed(_ error: String, now: Double, waiting: Int) {
+        sinceReport += 1
+        guard !failing || now - lastReport >= interval else { return }
+        let held = waiting > 0 ? "; \(waiting) hour(s) kept in memory" : ""
+        let again = failing ? "still failing (\(sinceReport) attempts since the last report)" : "cannot be written"
+        let every = interval == interval.rounded() ? "\(Int(interval))" : "\(interval)"
+        report("\(subject) \(again): \(error)\(held); retrying every \(every) s")
+        failing = true
+        lastReport = now
+        sinceReport = 0
+    }
+
+    mutating func succeeded(now: Double) {
+        guard failing else { return }
+        failing = false
+        sinceReport = 0
+        report("\(subject): writing again")
     }
 }
 

@@ -84,6 +84,8 @@ public enum ConfigSchema {
                   value: .text(\.output.stateDirectory, noCheck)),
         ConfigKey(path: "output.checkpoint_seconds", help: "Seconds between checkpoints: the most a crash can lose.",
                   value: .integer(\.output.checkpointSeconds, 1...3600)),
+        ConfigKey(path: "output.retry_seconds", help: "When the counts or state directory refuses a file (disk full, unwritable), hours stay in memory and are retried this often; failures are logged at most this often.",
+                  value: .integer(\.output.retrySeconds, 1...3600)),
         ConfigKey(path: "output.hour_grace_seconds", help: "Seconds of packet time an hour stays open after it ends, for late packets.",
                   value: .integer(\.output.hourGraceSeconds, 0...3600)),
 

@@ -22,6 +22,10 @@ public struct MetricsSnapshot: Sendable {
     public var tableEvictions: UInt64 = 0
     public var hourFilesWritten: UInt64 = 0
     public var hourFileFailures: UInt64 = 0
+    public var hourFilesPending: Int = 0
+    public var hoursLost: UInt64 = 0
+    public var checkpointFailures: UInt64 = 0
+    public var alertLinesLogged: UInt64 = 0
     public var checkpointsWritten: UInt64 = 0
     /// Seconds since the last checkpoint was written; nil when there are none.
     public var checkpointAgeSeconds: Double?
@@ -70,7 +74,11 @@ public final class SensorMetrics: Sendable {
         counter("teiten_alert_write_errors_total", "Failed writes to the alert stream.", [], snapshot.alertWriteErrors)
         counter("teiten_table_evictions_total", "Stalest entries evicted from the fixed-size detector tables.", [], snapshot.tableEvictions)
         counter("teiten_hour_files_written_total", "Hourly count files written.", [], snapshot.hourFilesWritten)
-        counter("teiten_hour_file_failures_total", "Hourly count files that could not be written.", [], snapshot.hourFileFailures)
+        counter("teiten_hour_file_failures_total", "Attempts to write an hour file that the directory refused (each is retried).", [], snapshot.hourFileFailures)
+        gauge("teiten_hour_files_pending", "Finished hours kept in memory because the counts directory refuses them.", Double(snapshot.hourFilesPending))
+        counter("teiten_hours_lost_total", "Unwritten hours given up (more than a week of them waited).", [], snapshot.hoursLost)
+        counter("teiten_checkpoint_failures_total", "Checkpoints the state directory refused.", [], snapshot.checkpointFailures)
+        counter("teiten_alert_lines_logged_total", "Alert lines the alert file refused, logged instead.", [], snapshot.alertLinesLogged)
         counter("teiten_checkpoints_written_total", "Checkpoints of the open hour written.", [], snapshot.checkpointsWritten)
         gauge("teiten_open_episodes", "Episodes open now.", Double(snapshot.openEpisodes))
         if let age = snapshot.checkpointAgeSeconds {

@@ -44,6 +44,8 @@ public struct SensorSettings: Sendable, Equatable {
         public var stateDirectory = ""
         public var checkpointSeconds = 10
         public var hourGraceSeconds = 60
+        /// Seconds between retries when the counts or state directory refuses a file.
+        public var retrySeconds = 30
     }
 
     public var service = Service()

@@ -39,7 +39,7 @@ public final class CaptureFileWriter {
 
     private let path: String
     private let options: Options
-    private let descriptor: Int32
+    private var descriptor: Int32
     private var buffer: [UInt8] = []
     private static let flushThreshold = 1 << 20
 
@@ -52,7 +52,7 @@ public final class CaptureFileWriter {
         writeFileHeader()
     }
 
-    deinit { Glibc.close(descriptor) }
+    deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
 
     /// Appends one frame. `wireLength` defaults to the frame's length; frames
     /// longer than the snapshot length are cut to it, as a capture would.
@@ -97,7 +97,12 @@ public final class CaptureFileWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    public func close() throws { try flush() }
+    /// Writes what is buffered and closes the file (a reader of a FIFO sees its end).
+    public func close() throws {
+        try flush()
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
 
     private func writeFileHeader() {
         switch options.format {

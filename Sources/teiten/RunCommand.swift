@@ -91,6 +91,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between checkpoints (with --state-dir; default 10). Config: output.checkpoint_seconds.", valueName: "seconds"))
     var checkpointSeconds: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "When the counts or state directory refuses a file (disk full, unwritable), hours stay in memory and are retried this often, in seconds (default 30); failures are logged at most this often. Config: output.retry_seconds.",
+        valueName: "seconds"))
+    var retrySeconds: Int?
+
     @Option(name: .long, help: ArgumentHelp("This sensor's name in every alert line and hour sidecar (default: the host name). Config: sensor_id.", valueName: "id"))
     var sensorID: String?
 
@@ -151,6 +156,7 @@ struct RunCommand: ParsableCommand {
         if let snaplen, !(64...262_144).contains(snaplen) { throw ValidationError("--snaplen must be 64 to 262144 (got \(snaplen)).") }
         if let bufferSize, !(1...2047).contains(bufferSize) { throw ValidationError("--buffer-size must be 1 to 2047 MiB (got \(bufferSize)).") }
         if let checkpointSeconds, !(1...3600).contains(checkpointSeconds) { throw ValidationError("--checkpoint-seconds must be 1 to 3600.") }
+        if let retrySeconds, !(1...3600).contains(retrySeconds) { throw ValidationError("--retry-seconds must be 1 to 3600.") }
         if let hourGrace, !(0...3600).contains(hourGrace) { throw ValidationError("--hour-grace must be 0 to 3600 seconds.") }
         for text in localNetwork + darkNetwork where AddressPrefix(text) == nil {
             throw ValidationError("'\(text)' is not a network in CIDR form (e.g. 198.51.100.0/24 or 2001:db8::/32, host bits zero).")
@@ -191,6 +197,7 @@ struct RunCommand: ParsableCommand {
         if let stateDir { settings.output.stateDirectory = stateDir }
         if let hourGrace { settings.output.hourGraceSeconds = hourGrace }
         if let checkpointSeconds { settings.output.checkpointSeconds = checkpointSeconds }
+        if let retrySeconds { settings.output.retrySeconds = retrySeconds }
         if let sensorID { settings.sensorID = sensorID }
         if let metricsListen { settings.service.metricsListen = metricsListen }
         if let user { settings.service.user = user }
@@ -337,7 +344,10 @@ struct RunCommand: ParsableCommand {
         var alertStream: AlertStreamWriter?
         if let path = SensorSettings.value(settings.output.alerts) {
             do {
-                alertStream = try AlertStreamWriter(path: path, sensor: sensor)
+                // A line the alert file refuses (disk full) is logged instead: under systemd, to the journal.
+                alertStream = try AlertStreamWriter(path: path, sensor: sensor) { line in
+                    log.warning("alert not written to \(path), logged here instead: \(line)")
+                }
             } catch {
                 log.error("\(error.description)")
                 throw ExitStatus.cannotCreateOutput
@@ -346,7 +356,8 @@ struct RunCommand: ParsableCommand {
         guard let directory = SensorSettings.value(settings.output.countsDirectory) else { return (alertStream, nil) }
         do {
             let hours = try HourFileWriter(directory: directory, metadata: .init(
-                sensor: sensor, geoDatabases: geoDatabases, software: TeitenVersion.description))
+                sensor: sensor, geoDatabases: geoDatabases, software: TeitenVersion.description),
+                retrySeconds: Double(settings.output.retrySeconds), report: { log.warning("\($0)") })
             return (alertStream, hours)
         } catch {
             alertStream?.close()
@@ -393,7 +404,6 @@ struct RunCommand: ParsableCommand {
         if !quiet {
             log.notice("\(RunSummary(name: source.name, outcome: outcome, pipeline: pipeline, writer: writer, hours: hours).text)")
         }
-        for failure in hours?.results.failures ?? [] { log.warning("hour file \(failure)") }
         if let error = writer?.statistics.lastError {
             log.warning("\(writer?.path ?? ""): \(writer?.statistics.writeErrors ?? 0) alert writes failed, last: \(error)")
         }

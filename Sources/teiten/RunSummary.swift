@@ -45,13 +45,20 @@ struct RunSummary {
             let stats = writer.statistics
             alerts += "; \(Format.count(stats.written)) lines written to \(writer.path == "-" ? "standard output" : writer.path)"
             if stats.dropped > 0 { alerts += ", \(Format.count(stats.dropped)) dropped (writer queue full)" }
+            if writer.linesFallenBack > 0 { alerts += ", \(Format.count(writer.linesFallenBack)) refused by the file and logged instead" }
         }
         lines.append(alerts)
         if let hours {
             let results = hours.results
             var line = "  counts      \(results.written.count) hour files written to \(hours.directory)"
             if !results.kept.isEmpty { line += "; \(results.kept.count) kept (an existing file had as many packets or more)" }
-            if !results.failures.isEmpty { line += "; \(results.failures.count) failed" }
+            let faults = hours.faults
+            if faults.writeFailures > 0 {
+                line += "; \(Format.count(faults.writeFailures)) attempts refused by the directory (retried)"
+            }
+            if !results.failures.isEmpty { line += "; \(results.failures.count) NOT written" }
+            if faults.hoursLost > 0 { line += "; \(faults.hoursLost) given up" }
+            if faults.checkpointFailures > 0 { line += "; \(Format.count(faults.checkpointFailures)) checkpoints failed" }
             lines.append(line)
         }
         if pipeline.detection.evictions > 0 {

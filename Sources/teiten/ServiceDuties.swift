@@ -113,12 +113,17 @@ final class ServiceDuties {
             snapshot.alertLinesWritten = written.written
             snapshot.alertLinesDropped = written.dropped
             snapshot.alertWriteErrors = written.writeErrors
+            snapshot.alertLinesLogged = alerts.linesFallenBack
         }
         snapshot.tableEvictions = pipeline.detection.evictions
         if let hours {
             let results = hours.results
             snapshot.hourFilesWritten = UInt64(results.written.count)
-            snapshot.hourFileFailures = UInt64(results.failures.count)
+            let faults = hours.faults
+            snapshot.hourFileFailures = faults.writeFailures
+            snapshot.hourFilesPending = faults.pendingHours
+            snapshot.hoursLost = faults.hoursLost
+            snapshot.checkpointFailures = faults.checkpointFailures
             snapshot.checkpointsWritten = UInt64(hours.checkpointsWritten)
             snapshot.checkpointAgeSeconds = lastCheckpoint.map { now - $0 }
         }
