@@ -69,18 +69,18 @@ struct AlertStreamTests {
         let scratch = ScratchDirectory()
         let path = scratch.file("alerts.jsonl")
         let sensor = try LiveSensor(["--no-interface-local", "--immediate", "--alerts", path,
-                                     "--filter", "udp and dst portrange 47100-47199"])
+                                     "--filter", LoopbackTraffic.filter(basePort: 47100)])
         try #require(sensor.started, "no start line: \(sensor.errors.text)")
 
         func lineCount(_ file: String) -> Int { Self.parse((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").count }
 
-        LoopbackTraffic.udpScan(host: 2)
+        LoopbackTraffic.udpScan(host: 2, basePort: 47100)
         let firstDeadline = Date().addingTimeInterval(5)
         while lineCount(path) < 1 && Date() < firstDeadline { usleep(50_000) }
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")  // logrotate
         kill(sensor.process.processIdentifier, SIGHUP)
         usleep(500_000)
-        LoopbackTraffic.udpScan(host: 3)
+        LoopbackTraffic.udpScan(host: 3, basePort: 47100)
         usleep(500_000)
         _ = sensor.stop()
 
@@ -102,15 +102,15 @@ struct AlertStreamTests {
         let alerts = scratch.file("alerts.jsonl"), geo = scratch.file("geoip")
         try "2130706432,2130706687,AU\n".write(toFile: geo, atomically: true, encoding: .utf8)  // 127.0.0.0/24
         let sensor = try LiveSensor(["--no-interface-local", "--immediate", "--alerts", alerts, "--geo-db", geo,
-                                     "--filter", "udp and dst portrange 47100-47199"])
+                                     "--filter", LoopbackTraffic.filter(basePort: 48000)])
         try #require(sensor.started, "no start line: \(sensor.errors.text)")
 
-        LoopbackTraffic.udpScan(host: 2)
+        LoopbackTraffic.udpScan(host: 2, basePort: 48000)
         try "2130706432,2130706687,NZ\n".write(toFile: geo, atomically: true, encoding: .utf8)
         kill(sensor.process.processIdentifier, SIGHUP)
         let reloadDeadline = Date().addingTimeInterval(10)
         while !sensor.errors.text.contains("reloaded the country database") && Date() < reloadDeadline { usleep(50_000) }
-        LoopbackTraffic.udpScan(host: 3)
+        LoopbackTraffic.udpScan(host: 3, basePort: 48000)
         usleep(500_000)
         let summary = sensor.stop()
         let starts = Self.parse((try? String(contentsOfFile: alerts, encoding: .utf8)) ?? "").filter { $0["phase"] as? String == "start" }
@@ -120,12 +120,14 @@ struct AlertStreamTests {
 
 /// Test traffic on the loopback interface only.
 enum LoopbackTraffic {
-    /// UDP datagrams from this host to 127.0.0.`host`, ports 47100–47119:
-    /// a vertical scan of 20 ports.
-    static func udpScan(host: UInt8) {
+    /// UDP datagrams from this host to 127.0.0.`host`, ports `basePort` to
+    /// `basePort`+19: a vertical scan of 20 ports. Each live test has its own
+    /// `basePort` (and filter), since tests of different suites run at once
+    /// on the same loopback interface.
+    static func udpScan(host: UInt8, basePort: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
-        for port in 47100..<47120 {
+        for port in basePort..<basePort + 20 {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(port).bigEndian
@@ -136,4 +138,7 @@ enum LoopbackTraffic {
             usleep(1000)
         }
     }
+
+    /// The capture filter that sees only a test's own scans.
+    static func filter(basePort: UInt16) -> String { "udp and dst portrange \(basePort)-\(basePort + 99)" }
 }

@@ -13,11 +13,11 @@ struct CheckpointTests {
         let scratch = ScratchDirectory()
         let counts = scratch.file("counts"), state = scratch.file("state")
         let arguments = ["--no-interface-local", "--immediate", "--counts-dir", counts, "--state-dir", state,
-                         "--checkpoint-seconds", "1", "--filter", "udp and dst portrange 47100-47199"]
+                         "--checkpoint-seconds", "1", "--filter", LoopbackTraffic.filter(basePort: 47200)]
 
         let first = try LiveSensor(arguments)
         try #require(first.started, "no start line: \(first.errors.text)")
-        for _ in 0..<5 { LoopbackTraffic.udpScan(host: 2) }  // 100 packets
+        for _ in 0..<5 { LoopbackTraffic.udpScan(host: 2, basePort: 47200) }  // 100 packets
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: state + "/open-hours.checkpoint") && Date() < deadline { usleep(100_000) }
         usleep(1_500_000)  // a checkpoint after the last packet
@@ -29,7 +29,7 @@ struct CheckpointTests {
         let second = try LiveSensor(arguments)
         try #require(second.started, "no start line: \(second.errors.text)")
         #expect(second.errors.text.contains("restored 1 open hour(s)"), "\(second.errors.text)")
-        for _ in 0..<2 { LoopbackTraffic.udpScan(host: 3) }  // 40 packets
+        for _ in 0..<2 { LoopbackTraffic.udpScan(host: 3, basePort: 47200) }  // 40 packets
         usleep(500_000)
         _ = second.stop()
 

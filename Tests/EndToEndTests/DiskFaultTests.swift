@@ -100,11 +100,11 @@ struct DiskFaultTests {
         let state = disk.path + "/state"
         let sensor = try LiveSensor(["--no-interface-local", "--counts-dir", disk.path + "/counts", "--state-dir", state,
                                      "--checkpoint-seconds", "1", "--retry-seconds", "2", "--metrics-listen", "127.0.0.1:\(port)",
-                                     "--filter", "udp and dst portrange 47100-47199"])
+                                     "--filter", LoopbackTraffic.filter(basePort: 47300)])
         try #require(sensor.started, "\(sensor.errors.text)")
         try disk.fill()
         try? FileManager.default.removeItem(atPath: state + "/open-hours.checkpoint")  // so that a new one shows
-        LoopbackTraffic.udpScan(host: 2)
+        LoopbackTraffic.udpScan(host: 2, basePort: 47300)
         usleep(4_500_000)  // four checkpoint attempts, all refused
         let failing = PrometheusSamples(httpGet(port: port, path: "/metrics").components(separatedBy: "\r\n\r\n").dropFirst().joined())
         disk.empty()

@@ -95,14 +95,14 @@ struct ServiceTests {
         let socketName = "@teiten-test-notify-\(getpid())"
         let receiver = try NotifyReceiver(socketName)
         let counts = scratch.file("counts")
-        let sensor = try LiveSensor(["--no-interface-local", "--counts-dir", counts, "--filter", "udp and dst portrange 47100-47199"],
+        let sensor = try LiveSensor(["--no-interface-local", "--counts-dir", counts, "--filter", LoopbackTraffic.filter(basePort: 47400)],
                                     environment: ["NOTIFY_SOCKET": socketName, "WATCHDOG_USEC": "400000"])
         try #require(sensor.started, "\(sensor.errors.text)")
         var messages: [String] = []
         while !messages.contains(where: { $0.hasPrefix("READY=1") }), let message = receiver.next() { messages.append(message) }
         #expect(messages.contains { $0.hasPrefix("READY=1\nSTATUS=capturing on lo") }, "\(messages)")
 
-        LoopbackTraffic.udpScan(host: 2)  // 20 datagrams, right after READY
+        LoopbackTraffic.udpScan(host: 2, basePort: 47400)  // 20 datagrams, right after READY
         let deadline = Date().addingTimeInterval(1.5)
         while Date() < deadline { if let message = receiver.next() { messages.append(message) } }
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "fed every 0.2 s: \(messages)")
@@ -134,11 +134,11 @@ struct ServiceTests {
         guard geteuid() == 0 else { print("rotation test: skipped, live capture needs root"); return }
         let scratch = ScratchDirectory()
         let path = scratch.file("alerts.jsonl")
-        let sensor = try LiveSensor(["--no-interface-local", "--alerts", path, "--filter", "udp and dst portrange 47100-47199"])
+        let sensor = try LiveSensor(["--no-interface-local", "--alerts", path, "--filter", LoopbackTraffic.filter(basePort: 47500)])
         try #require(sensor.started, "\(sensor.errors.text)")
         let hosts: [UInt8] = Array(2...41)
         let sender = Thread {
-            for host in hosts { LoopbackTraffic.udpScan(host: host) }
+            for host in hosts { LoopbackTraffic.udpScan(host: host, basePort: 47500) }
         }
         sender.start()
         usleep(300_000)  // a few scans in
@@ -170,9 +170,9 @@ struct ServiceTests {
         guard geteuid() == 0 else { print("metrics test: skipped, live capture needs root"); return }
         let port = freeLocalPort()
         let sensor = try LiveSensor(["--no-interface-local", "--metrics-listen", "127.0.0.1:\(port)",
-                                     "--filter", "udp and dst portrange 47100-47199"])
+                                     "--filter", LoopbackTraffic.filter(basePort: 47600)])
         try #require(sensor.started, "\(sensor.errors.text)")
-        LoopbackTraffic.udpScan(host: 2)
+        LoopbackTraffic.udpScan(host: 2, basePort: 47600)
         usleep(1_500_000)  // metrics refresh once a second
         let response = httpGet(port: port, path: "/metrics")
         let missing = httpGet(port: port, path: "/")
@@ -211,7 +211,7 @@ struct ServiceTests {
         chmod(scratch.path, 0o777)
         let counts = scratch.file("counts"), alerts = scratch.file("alerts.jsonl")
         let sensor = try LiveSensor(["--no-interface-local", "--user", "nobody", "--counts-dir", counts, "--alerts", alerts,
-                                     "--filter", "udp and dst portrange 47100-47199"])
+                                     "--filter", LoopbackTraffic.filter(basePort: 47700)])
         try #require(sensor.started, "\(sensor.errors.text)")
         let status = try String(contentsOfFile: "/proc/\(sensor.process.processIdentifier)/status", encoding: .utf8)
         let uidLine = status.split(separator: "\n").first { $0.hasPrefix("Uid:") } ?? ""
@@ -219,7 +219,7 @@ struct ServiceTests {
         #expect(uids.count == 4 && uids.allSatisfy { $0 == nobody.pointee.pw_uid }, "real, effective, saved, fs: \(uidLine)")
         let capabilities = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") } ?? ""
         #expect(capabilities.hasSuffix("0000000000000000"), "no capabilities left: \(capabilities)")
-        LoopbackTraffic.udpScan(host: 2)
+        LoopbackTraffic.udpScan(host: 2, basePort: 47700)
         usleep(500_000)
         let output = sensor.stop()
         #expect(sensor.process.terminationStatus == 0, "\(output)")
