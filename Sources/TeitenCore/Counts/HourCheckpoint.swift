@@ -26,8 +26,8 @@ public enum HourCheckpoint {
             putArray(hour.packets, &out)
             putArray(hour.sources.map(UInt64.init), &out)
             putArray(hour.destinations.map(UInt64.init), &out)
-            putArray(Array(state.sourcePairs), &out)
-            putArray(Array(state.destinationPairs), &out)
+            putArray(state.sourcePairs.elements, &out)
+            putArray(state.destinationPairs.elements, &out)
         }
         return out
     }

@@ -22,9 +22,9 @@ public struct HourCounts: Sendable {
     public private(set) var packets: [UInt64] = []
     public private(set) var sources: [UInt32] = []
     public private(set) var destinations: [UInt32] = []
-    private var rowOfKey: [CountRow: Int32] = [:]
-    private var sourcePairs = Set<UInt64>()
-    private var destinationPairs = Set<UInt64>()
+    private var rowOfKey = PackedMap()
+    private var sourcePairs = PackedSet()
+    private var destinationPairs = PackedSet()
     private var sourceSketches: [Int32: DistinctCount] = [:]
     private var destinationSketches: [Int32: DistinctCount] = [:]
     static let maximumSketches = 4096
@@ -53,13 +53,13 @@ public struct HourCounts: Sendable {
     init(hour: Int64, pairLimit: Int) {
         self.hour = hour
         self.pairLimit = pairLimit
-        rowOfKey.reserveCapacity(1024)
+        rowOfKey = PackedMap(minimumCapacity: 1024)
     }
 
     public var startSeconds: Int64 { hour * 3600 }
 
     /// What a checkpoint needs beyond the public fields.
-    var checkpointState: (pairLimit: Int, sourcePairs: Set<UInt64>, destinationPairs: Set<UInt64>) {
+    var checkpointState: (pairLimit: Int, sourcePairs: PackedSet, destinationPairs: PackedSet) {
         (pairLimit, sourcePairs, destinationPairs)
     }
 
@@ -78,20 +78,20 @@ public struct HourCounts: Sendable {
         self.packets = packets
         self.sources = sources
         self.destinations = destinations
-        self.sourcePairs = Set(sourcePairs)
-        self.destinationPairs = Set(destinationPairs)
-        for (index, row) in self.rows.enumerated() { rowOfKey[row] = Int32(index) }
+        self.sourcePairs = PackedSet(sourcePairs)
+        self.destinationPairs = PackedSet(destinationPairs)
+        for (index, row) in self.rows.enumerated() { rowOfKey.set(row.packed, Int32(index)) }
         gap = true
     }
 
     @inline(__always)
     mutating func add(_ packet: PacketRecord, row: CountRow) {
         let index: Int
-        if let existing = rowOfKey[row] {
+        if let existing = rowOfKey[row.packed] {
             index = Int(existing)
         } else {
             index = rows.count
-            rowOfKey[row] = Int32(index)
+            rowOfKey.set(row.packed, Int32(index))
             rows.append(row)
             packets.append(0)
             sources.append(0)
@@ -123,9 +123,9 @@ public struct HourCounts: Sendable {
     /// Whether `pair` is new to the exact set, already in it, or (the set
     /// being full) for the row's sketch.
     @inline(__always)
-    private static func insert(_ pair: UInt64, into set: inout Set<UInt64>, limit: Int) -> Insertion {
+    private static func insert(_ pair: UInt64, into set: inout PackedSet, limit: Int) -> Insertion {
         if set.count >= limit { return set.contains(pair) ? .known : .overflow }
-        return set.insert(pair).inserted ? .new : .known
+        return set.insert(pair) ? .new : .known
     }
 
     private static func sketch(_ pair: UInt64, row: Int, in sketches: inout [Int32: DistinctCount], exact: inout Bool) {
@@ -155,8 +155,8 @@ public struct HourCounts: Sendable {
         estimatedRows = estimated.count
         sourceSketches = [:]
         destinationSketches = [:]
-        sourcePairs = []
-        destinationPairs = []
-        rowOfKey = [:]
+        sourcePairs.removeAll()
+        destinationPairs.removeAll()
+        rowOfKey.removeAll()
     }
 }

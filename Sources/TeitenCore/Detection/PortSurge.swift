@@ -31,14 +31,13 @@ struct PortSurge {
     private var active: [Int32] = []
     /// Below this a baseline is taken as zero and the port leaves `active`.
     private static let negligible: Float = 0.01
-    private var seenPairs = Set<UInt64>()
+    private var seenPairs = PackedSet(minimumCapacity: 1 << 16)
     static let maximumPairs = 1 << 20
     private(set) var evictions: UInt64 = 0
 
     init(tunables: Tunables) {
         self.tunables = tunables
         intervalNanoseconds = Int64(max(1, tunables.surgeIntervalSeconds)) * 1_000_000_000
-        seenPairs.reserveCapacity(1 << 16)
     }
 
     @inline(__always)
@@ -62,7 +61,7 @@ struct PortSurge {
             evictions &+= 1
             return
         }
-        if seenPairs.insert(pair).inserted { sources[slot] &+= 1 }
+        if seenPairs.insert(pair) { sources[slot] &+= 1 }
     }
 
     /// Closes every interval that ended by `time`.

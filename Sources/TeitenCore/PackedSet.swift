@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// A set of 64-bit keys in one open-addressed array (linear probing, load at
+/// most 0.7), for the per-packet tables that see millions of keys an hour:
+/// the hourly cube's (row, address) pairs and the port-surge pairs. Against
+/// Swift's `Set`, it hashes with one keyed 64-bit mix instead of SipHash and
+/// probes one cache line instead of a bitmap and an element array.
+///
+/// The hash is keyed with a per-process random seed, so an attacker who
+/// chooses source addresses cannot aim them at one probe chain (the tables
+/// are keyed by spoofable addresses). A value type with copy-on-write
+/// storage, like `Set`: a checkpoint's copy shares it until the next insert.
+public struct PackedSet: Sendable {
+    private var storage: PackedSlots
+
+    public init(minimumCapacity: Int = 16) {
+        storage = PackedSlots(capacity: PackedSlots.capacity(for: minimumCapacity))
+    }
+
+    public init(_ keys: [UInt64]) {
+        self.init(minimumCapacity: keys.count)
+        for key in keys { insert(key) }
+    }
+
+    public var count: Int { storage.count }
+
+    @inline(__always)
+    public func contains(_ key: UInt64) -> Bool { storage.find(key).found }
+
+    /// Inserts `key`; true if it was not there before.
+    @inline(__always) @discardableResult
+    public mutating func insert(_ key: UInt64) -> Bool {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage.insert(key).inserted
+    }
+
+    /// Every key, in no particular order.
+    public var elements: [UInt64] { storage.keys() }
+
+    /// Empties the set; keeping the capacity spares regrowing a table that
+    /// refills every interval (port surge).
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        if keepingCapacity && isKnownUniquelyReferenced(&storage) {
+            storage.clear()
+        } else {
+            storage = PackedSlots(capacity: keepingCapacity ? storage.capacity : 16)
+        }
+    }
+}
+
+/// A map from 64-bit keys to 32-bit values, built like `PackedSet` (the
+/// hourly cube's row index by packed row key).
+public struct PackedMap: Sendable {
+    private var storage: PackedSlots
+
+    public init(minimumCapacity: Int = 16) {
+        storage = PackedSlots(capacity: PackedSlots.capacity(for: minimumCapacity), withValues: true)
+    }
+
+    public var count: Int { storage.count }
+
+    @inline(__always)
+    public subscript(key: UInt64) -> Int32? {
+        let (found, slot) = storage.find(key)
+        return found ? storage.value(at: slot) : nil
+    }
+
+    /// Sets `key`'s value (inserting it if new).
+    @inline(__always)
+    public mutating func set(_ key: UInt64, _ value: Int32) {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        let slot = storage.insert(key).slot
+        storage.setValue(value, at: slot)
+    }
+
+    public mutating func removeAll() { storage = PackedSlots(capacity: 16, withValues: true) }
+}
+
+/// The slots behind `PackedSet` and `PackedMap`. Slot value 0 means empty;
+/// the key 0 itself lives in a side slot (index `capacity`).
+final class PackedSlots: @unchecked Sendable {  // mutated only through a uniquely referenced owner
+    private var keysPointer: UnsafeMutablePointer<UInt64>
+    private var valuesPointer: UnsafeMutablePointer<Int32>?
+    private var mask: Int
+    private(set) var count = 0
+    private var hasZero = false
+    /// Per-process key for the hash (see `PackedSet`).
+    private static let seed: UInt64 = UInt64.random(in: 1...UInt64.max)
+
+    static func capacity(for count: Int) -> Int {
+        var capacity = 16
+        while capacity * 7 < max(count, 1) * 10 { capacity <<= 1 }
+        return capacity
+    }
+
+    init(capacity: Int, withValues: Bool = false) {
+        mask = capacity - 1
+        keysPointer = calloc(capacity, MemoryLayout<UInt64>.stride)!.assumingMemoryBound(to: UInt64.self)
+        if withValues {
+            valuesPointer = calloc(capacity + 1, MemoryLayout<Int32>.stride)!.assumingMemoryBound(to: Int32.self)
+        }
+    }
+
+    deinit {
+        free(keysPointer)
+        free(valuesPointer)
+    }
+
+    var capacity: Int { mask + 1 }
+
+    func clear() {
+        keysPointer.update(repeating: 0, count: mask + 1)
+        count = 0
+        hasZero = false
+    }
+
+    func copy() -> PackedSlots {
+        let copy = PackedSlots(capacity: mask + 1, withValues: valuesPointer != nil)
+        copy.keysPointer.update(from: keysPointer, count: mask + 1)
+        if let valuesPointer { copy.valuesPointer!.update(from: valuesPointer, count: mask + 2) }
+        copy.count = count
+        copy.hasZero = hasZero
+        return copy
+    }
+
+    @inline(__always)
+    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ Self.seed)) & mask }
+
+    /// Where `key` is, or the empty slot where it would go.
+    @inline(__always)
+    func find(_ key: UInt64) -> (found: Bool, slot: Int) {
+        if key == 0 { return (hasZero, mask + 1) }
+        var slot = home(key)
+        while true {
+            let held = keysPointer[slot]
+            if held == key { return (true, slot) }
+            if held == 0 { return (false, slot) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    @inline(__always)
+    func insert(_ key: UInt64) -> (inserted: Bool, slot: Int) {
+        let (found, slot) = find(key)
+        if found { return (false, slot) }
+        if key == 0 {
+            hasZero = true
+            count += 1
+            return (true, slot)
+        }
+        if (count + 1) * 10 > (mask + 1) * 7 {
+            grow()
+            return insert(key)
+        }
+        keysPointer[slot] = key
+        count += 1
+        return (true, slot)
+    }
+
+    @inline(__always) func value(at slot: Int) -> Int32 { valuesPointer![slot] }
+    @inline(__always) func setValue(_ value: Int32, at slot: Int) { valuesPointer![slot] = value }
+
+    func keys() -> [UInt64] {
+        var keys: [UInt64] = []
+        keys.reserveCapacity(count)
+        if hasZero { keys.append(0) }
+        for slot in 0...mask where keysPointer[slot] != 0 { keys.append(keysPointer[slot]) }
+        return keys
+    }
+
+    /// Doubles the table, rehashing every key (and moving its value).
+    private func grow() {
+        let oldKeys = keysPointer, oldValues = valuesPointer, oldCapacity = mask + 1
+        let capacity = oldCapacity * 2
+        mask = capacity - 1
+        keysPointer = calloc(capacity, MemoryLayout<UInt64>.stride)!.assumingMemoryBound(to: UInt64.self)
+        if let oldValues {
+            valuesPointer = calloc(capacity + 1, MemoryLayout<Int32>.stride)!.assumingMemoryBound(to: Int32.self)
+            valuesPointer![capacity] = oldValues[oldCapacity]  // the zero key's value
+        }
+        for old in 0..<oldCapacity where oldKeys[old] != 0 {
+            var slot = home(oldKeys[old])
+            while keysPointer[slot] != 0 { slot = (slot + 1) & mask }
+            keysPointer[slot] = oldKeys[old]
+            if let oldValues { valuesPointer![slot] = oldValues[old] }
+        }
+        free(oldKeys)
+        free(oldValues)
+    }
+}

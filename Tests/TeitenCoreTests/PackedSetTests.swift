@@ -1,0 +1,54 @@
+import Testing
+@testable import TeitenCore
+
+@Suite("Packed set and map")
+struct PackedSetTests {
+    /// Against Swift's Set on a mixed stream (zero, small, huge, repeats),
+    /// through several doublings.
+    @Test func behavesLikeSet() {
+        var packed = PackedSet()
+        var reference = Set<UInt64>()
+        var state: UInt64 = 0x1234_5678
+        for step in 0..<200_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let key: UInt64 = switch step % 5 {
+            case 0: 0
+            case 1: state >> 50  // small, many repeats
+            case 2: UInt64.max - (state >> 60)
+            default: state
+            }
+            #expect(packed.insert(key) == reference.insert(key).inserted)
+            if step % 997 == 0 { #expect(packed.contains(state) == reference.contains(state)) }
+        }
+        #expect(packed.count == reference.count)
+        #expect(Set(packed.elements) == reference)
+        #expect(PackedSet(packed.elements).count == reference.count)
+    }
+
+    /// A copy keeps its contents while the original changes (checkpoints rely on it).
+    @Test func copiesAreIndependent() {
+        var original = PackedSet()
+        for key in 1...1000 as ClosedRange<UInt64> { original.insert(key) }
+        let copy = original
+        for key in 1001...5000 as ClosedRange<UInt64> { original.insert(key) }
+        original.removeAll(keepingCapacity: true)
+        #expect(copy.count == 1000 && copy.contains(500) && !copy.contains(2000))
+        #expect(original.count == 0 && !original.contains(500))
+        original.insert(0)
+        #expect(original.count == 1 && original.contains(0))
+    }
+
+    @Test func mapHoldsValuesThroughGrowth() {
+        var map = PackedMap()
+        for key in 0..<50_000 as Range<UInt64> { map.set(key &* 0x9E37_79B9_7F4A_7C15, Int32(truncatingIfNeeded: key)) }
+        #expect(map.count == 50_000)
+        for key in stride(from: 0 as UInt64, to: 50_000, by: 7) {
+            #expect(map[key &* 0x9E37_79B9_7F4A_7C15] == Int32(truncatingIfNeeded: key))
+        }
+        map.set(0, 42)
+        #expect(map[0] == 42)
+        let copy = map
+        map.set(0, 7)
+        #expect(copy[0] == 42 && map[0] == 7)
+    }
+}
