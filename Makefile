@@ -63,9 +63,11 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	Tests/Deploy/check-deploy.sh
+	RATES=20000 SECONDS_PER_RATE=5 REQUIRE_ZERO_AT_LOWEST=1 Benchmarks/live-load.sh
 	Fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 bench: build
+	@$(MAKE) --no-print-directory apt-install PACKAGES=tcpreplay
 	Benchmarks/bench.sh
 
 # libFuzzer on the decoder and the capture-file path, FUZZ_SECONDS each (both
