@@ -24,7 +24,7 @@ else
     echo "fuzz.sh: no corpus at $corpus; starting from the regression inputs only"
     mkdir -p "$scratch/seeds/decoder" "$scratch/seeds/capture"
 fi
-mkdir -p "$scratch/artifacts"
+mkdir -p "$scratch/artifacts" "$root/Tests/Fixtures/fuzz-regressions/decoder" "$root/Tests/Fixtures/fuzz-regressions/capture"
 
 run() {  # run TARGET SEEDS MAX_LEN
     target=$1
@@ -49,8 +49,12 @@ for target in Decoder CaptureFile; do
 done
 if [ $status -ne 0 ]; then
     for target in Decoder CaptureFile; do
+        if ! grep -q "^Done [0-9]* runs" "$scratch/$target.log" && ! grep -q "Test unit written" "$scratch/$target.log"; then
+            echo "fuzz: Fuzz$target did not run: $(tail -1 "$scratch/$target.log")" >&2
+            continue
+        fi
         grep -E "ERROR|SUMMARY|Test unit written|Fatal error|deadly signal" "$scratch/$target.log" | head -20 >&2 || true
     done
-    echo "fuzz: FINDING. Reproduce: $scratch/debug/FuzzTARGET ARTIFACT (files in $scratch/artifacts/)" >&2
+    echo "fuzz: FAILED. A finding is reproduced with $scratch/debug/FuzzTARGET ARTIFACT (files in $scratch/artifacts/)" >&2
     exit 1
 fi

@@ -45,6 +45,42 @@ struct CountryDatabaseTests {
         #expect(database.country(of: IPAddress("198.18.0.1")!) == "ZZ")
         #expect(database.country(of: IPAddress("8.8.8.8")!).count == 2)
         #expect(try Self.load("1,2,??\n").country(of: IPAddress(ipv4: 1)) == "ZZ", "tor's unknown marker is ZZ")
+
+        // Against a plain binary search over the file's ranges, written here
+        // independently: 200,000 addresses, half uniform, half near range edges.
+        var ranges: [(start: UInt32, end: UInt32, country: String)] = []
+        for line in try String(contentsOfFile: CountryDatabase.defaultIPv4Path, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: ",")
+            guard fields.count == 3, let start = UInt32(fields[0]), let end = UInt32(fields[1]) else { continue }
+            ranges.append((start, end, fields[2] == "??" ? "ZZ" : fields[2].uppercased()))
+        }
+        ranges.sort { $0.start < $1.start }
+        func expected(_ value: UInt32) -> String {
+            var low = 0, high = ranges.count
+            while low < high { let mid = (low + high) / 2; if ranges[mid].start <= value { low = mid + 1 } else { high = mid } }
+            return low > 0 && ranges[low - 1].end >= value ? ranges[low - 1].country : "ZZ"
+        }
+        var random = SystemRandomNumberGenerator()
+        for step in 0..<200_000 {
+            let value: UInt32 = step % 2 == 0 ? random.next() : {
+                let range = ranges[Int.random(in: 0..<ranges.count, using: &random)]
+                return [range.start, range.end, range.start &- 1, range.end &+ 1][step / 2 % 4]
+            }()
+            let address = IPAddress(ipv4: value)
+            #expect(database.country(of: address) == expected(value), "\(address)")
+        }
+    }
+
+    /// A range covering a whole /16 and running into the next, where another
+    /// range starts: the /16 index must not let the first range shadow the second.
+    @Test func rangeAcrossA16AndItsNeighbour() throws {
+        // 5.0.0.0–5.1.0.255 SE, 5.1.1.0–5.1.1.255 DE
+        let database = try Self.load("83886080,83951871,SE\n83951872,83952127,DE\n")
+        let cases: [(String, String)] = [
+            ("5.0.0.0", "SE"), ("5.0.200.1", "SE"), ("5.0.255.255", "SE"), ("5.1.0.5", "SE"), ("5.1.0.255", "SE"),
+            ("5.1.1.0", "DE"), ("5.1.1.255", "DE"), ("5.1.2.0", "ZZ"), ("4.255.255.255", "ZZ"), ("5.2.0.0", "ZZ"),
+        ]
+        for (address, country) in cases { #expect(database.country(of: IPAddress(address)!) == country, "\(address)") }
     }
 
     @Test(arguments: [
