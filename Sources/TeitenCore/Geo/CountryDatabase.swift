@@ -24,10 +24,6 @@ public struct CountryDatabase: Sendable {
     /// For each IPv4 /16, the index of the last range starting at or
     /// before it: a lookup searches only the ranges within its /16.
     private var v4Index: [Int32] = []
-    /// For each IPv4 /16 that one range covers whole, that range's country
-    /// (0 otherwise): most lookups end here, in one 128 KiB array that stays
-    /// in cache, without a search.
-    private var v4Whole: [UInt16] = []
     private var v4Starts: [UInt32] = []
     private var v4Ends: [UInt32] = []
     private var v4Codes: [UInt16] = []
@@ -85,17 +81,11 @@ public struct CountryDatabase: Sendable {
 
     private mutating func buildIndex() {
         v4Index = [Int32](repeating: -1, count: 65537)
-        v4Whole = [UInt16](repeating: 0, count: 65536)
         var range = -1
         for block in 0..<65536 {
             let start = UInt32(block) << 16
             while range + 1 < v4Starts.count && v4Starts[range + 1] <= start { range += 1 }
             v4Index[block] = Int32(range)
-            // Whole: the range covers the /16 and no other range starts inside it.
-            if range >= 0 && v4Ends[range] >= start | 0xFFFF
-                && (range + 1 == v4Starts.count || v4Starts[range + 1] > start | 0xFFFF) {
-                v4Whole[block] = v4Codes[range]
-            }
         }
         v4Index[65536] = Int32(v4Starts.count - 1)
     }
@@ -155,8 +145,6 @@ public struct CountryDatabase: Sendable {
             guard !v4Starts.isEmpty else { return Self.unknown }
             let value = address.ipv4
             let block = Int(value >> 16)
-            let whole = v4Whole[block]
-            if whole != 0 { return whole }
             // The answer is the last range starting at or before `value`: at
             // or after this /16's first candidate, before the next /16's.
             var low = max(0, Int(v4Index[block])), high = Int(v4Index[block + 1]) + 1
