@@ -140,11 +140,11 @@ public final class HourFileWriter: Sendable {
             if !pending.isEmpty && (batch.count == pending.count || now - lastAttempt >= retrySeconds || closing) {
                 lastAttempt = now
                 var refused: [HourCounts] = []
-                for hour in pending {
+                for (index, hour) in pending.enumerated() {
                     if !refused.isEmpty { refused.append(hour); continue }  // the directory just refused: keep the order
                     if let error = write(hour) {
                         state.withLock { $0.writeFailures &+= 1 }
-                        hourReports.failed(error, now: now, waiting: pending.count)  // this one and every later one stay
+                        hourReports.failed(error, now: now, waiting: pending.count - index)  // this one and every later one stay
                         refused.append(hour)
                     } else {
                         hourReports.succeeded(now: now)

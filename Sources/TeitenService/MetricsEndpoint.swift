@@ -46,7 +46,7 @@ public final class MetricsEndpoint: Sendable {
     }
 
     public func start() {
-        Thread.detach { [self] in serve() }
+        DetachedThread.start { [self] in serve() }
     }
 
     public func stop() { stopRequested.store(true, ordering: .relaxed) }
@@ -117,8 +117,8 @@ public final class MetricsEndpoint: Sendable {
 
 /// A plain detached thread (the endpoint blocks in poll and must not sit on
 /// Swift's cooperative pool).
-enum Thread {
-    static func detach(_ body: @escaping @Sendable () -> Void) {
+enum DetachedThread {
+    static func start(_ body: @escaping @Sendable () -> Void) {
         final class Box: @unchecked Sendable {  // handed to exactly one new thread
             let body: @Sendable () -> Void
             init(_ body: @escaping @Sendable () -> Void) { self.body = body }

@@ -52,18 +52,20 @@ final class ServiceDuties {
         let now = MonotonicClock.seconds()
         notifier.watchdogProgress(now: now)
         let usr1 = OperatorSignals.take(SIGUSR1)
-        guard now - lastMetrics >= Self.metricsInterval || usr1 || now - lastStatus.time >= Self.statusInterval else { return }
+        let metricsDue = metrics != nil && now - lastMetrics >= Self.metricsInterval
+        let statusDue = now - lastStatus.time >= Self.statusInterval
+        guard metricsDue || statusDue || usr1 else { return }
         let captured = statistics()
         if let hours, hours.checkpointsWritten != checkpointsSeen {
             checkpointsSeen = hours.checkpointsWritten
             lastCheckpoint = now
         }
-        if now - lastStatus.time >= Self.statusInterval {
+        if statusDue {
             packetsPerSecond = Double(pipeline.tally.frames &- lastStatus.frames) / (now - lastStatus.time)
             lastStatus = (now, pipeline.tally.frames)
             notifier.status(statusLine(pipeline, captured))
         }
-        if let metrics, now - lastMetrics >= Self.metricsInterval {
+        if let metrics, metricsDue {
             lastMetrics = now
             metrics.publish(snapshot(pipeline, captured, now: now))
         }
