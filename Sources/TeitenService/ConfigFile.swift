@@ -31,7 +31,8 @@ public enum ConfigFile {
     /// Settings from the file at `path`, on top of the built-in defaults.
     public static func load(path: String) throws(ConfigError) -> SensorSettings {
         guard let text = readText(path) else {
-            throw ConfigError(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
+            let reason = errno == EFBIG ? "larger than 1 MiB: not a config file" : String(cString: strerror(errno))
+            throw ConfigError(file: path, message: "cannot read: \(reason)")
         }
         return try parse(text, file: path)
     }
@@ -153,11 +154,13 @@ public enum ConfigFile {
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
-        while bytes.count < 16 << 20 {  // a config file is small; a huge one is a mistake
+        while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 { if errno == EINTR { continue }; return nil }
             if count == 0 { break }
             bytes += chunk[0..<count]
+            // A config file is small; a huge one (or /dev/zero) is a mistake.
+            if bytes.count > 1 << 20 { errno = EFBIG; return nil }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
