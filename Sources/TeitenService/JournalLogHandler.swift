@@ -7,7 +7,7 @@ internal import Synchronization
 /// swift-log's handler for the sensor: one line per message on standard
 /// error, written with a single `write(2)` so lines never interleave.
 ///
-/// Under systemd (`JOURNAL_STREAM` set) each line starts with its syslog
+/// Under systemd (standard error is the stream `JOURNAL_STREAM` names) each line starts with its syslog
 /// priority, `<3>` for errors, `<4>` for warnings, `<6>` for info, which
 /// journald strips and records; no timestamp, as the journal adds its own.
 /// On a terminal or in a pipe, lines read `teiten: warning: ...`, like the
@@ -29,8 +29,21 @@ public struct JournalLogHandler: LogHandler {
 
     /// Installs the handler for the whole process (once, before any logger is made).
     public static func bootstrap(environment: [String: String]) {
-        let journal = environment["JOURNAL_STREAM"] != nil
+        let journal = standardErrorIsJournal(environment["JOURNAL_STREAM"])
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, journal: journal) }
+    }
+
+    /// Whether standard error is the journal stream systemd set up:
+    /// `JOURNAL_STREAM` holds its `device:inode`, and a child that inherited
+    /// the variable but writes elsewhere (a pipe, a terminal) must not get
+    /// priority prefixes (systemd.exec(5)).
+    static func standardErrorIsJournal(_ stream: String?) -> Bool {
+        guard let stream else { return false }
+        let parts = stream.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var status = stat()
+        guard fstat(2, &status) == 0 else { return false }
+        return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
     }
 
     public static func setLevel(_ level: Logger.Level) { threshold.store(rank(level), ordering: .relaxed) }

@@ -16,6 +16,16 @@ struct ServiceTests {
             == "teiten: eth9: no such device")
     }
 
+    /// Priority prefixes only when standard error really is the journal stream.
+    @Test func journalStreamIsCheckedAgainstStandardError() {
+        var status = stat()
+        #expect(fstat(2, &status) == 0)
+        #expect(JournalLogHandler.standardErrorIsJournal("\(status.st_dev):\(status.st_ino)"))
+        #expect(!JournalLogHandler.standardErrorIsJournal("\(status.st_dev):\(status.st_ino &+ 1)"))
+        #expect(!JournalLogHandler.standardErrorIsJournal(nil))
+        #expect(!JournalLogHandler.standardErrorIsJournal("garbage"))
+    }
+
     /// A path socket and an abstract (@) one receive what the notifier sends.
     @Test(arguments: [false, true])
     func notifyReachesTheSocket(abstract: Bool) throws {
