@@ -5,7 +5,7 @@ internal import Glibc
 internal import Synchronization
 
 /// swift-log's handler for the sensor: one line per message on standard
-/// error, written with a single `write(2)` so lines never interleave.
+/// error, written whole (`StandardError`) so lines never interleave.
 ///
 /// Under systemd (standard error is the stream `JOURNAL_STREAM` names) each line starts with its syslog
 /// priority, `<3>` for errors, `<4>` for warnings, `<6>` for info, which
@@ -89,20 +89,7 @@ public struct JournalLogHandler: LogHandler {
         }
     }
 
-    private func write(_ line: String) {
-        var line = line + "\n"
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
-    }
+    private func write(_ line: String) { StandardError.write(line + "\n") }
 
     private static func rank(_ level: Logger.Level) -> UInt8 { UInt8(Logger.Level.allCases.firstIndex(of: level)!) }
     private static func level(ofRank rank: UInt8) -> Logger.Level { Logger.Level.allCases[Int(rank)] }

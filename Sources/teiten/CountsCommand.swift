@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TeitenOutput
+import TeitenService
 
 /// `teiten counts`: read the hourly count files.
 struct CountsCommand: ParsableCommand {

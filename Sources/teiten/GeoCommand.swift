@@ -3,6 +3,7 @@ import PacketDecoding
 import TeitenCore
 #if canImport(Glibc)
 import Glibc
+import TeitenService
 #endif
 
 /// `teiten geo lookup`: which country the sensor would write for an address.

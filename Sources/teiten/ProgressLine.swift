@@ -1,3 +1,5 @@
+import TeitenService
+
 /// The progress line shown while replaying a file on a terminal: share of
 /// the file read, packets/s, time left. Redrawn in place a few times a second
 /// (`\r` and erase-to-end-of-line); never shown when standard error is not a

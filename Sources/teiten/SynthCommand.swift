@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrafficSynthesis
+import TeitenService
 
 /// `teiten synth`: writes a deterministic darknet-like capture, for trying
 /// the sensor, for tests and for benchmarks.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TeitenService
 
 /// `teiten tail`: the alert stream for people. Follows a JSON Lines file the
 /// way `tail -F` does (through rotation and truncation), prints one readable

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import Glibc
+internal import Glibc
 #endif
 
 /// Writes to standard error with one `write(2)` per call: whole lines, never
 /// interleaved halves, and no stdio buffering (whose C globals Swift 6 does
 /// not admit anyway).
-enum StandardError {
-    static func write(_ text: String) {
+public enum StandardError {
+    public static func write(_ text: String) {
         var text = text
         text.withUTF8 { bytes in
             var offset = 0
@@ -22,7 +22,7 @@ enum StandardError {
     }
 
     /// One line, `teiten: ` prefixed, newline added.
-    static func line(_ text: String) { write("teiten: \(text)\n") }
+    public static func line(_ text: String) { write("teiten: \(text)\n") }
 
-    static var isTerminal: Bool { isatty(2) == 1 }
+    public static var isTerminal: Bool { isatty(2) == 1 }
 }
