@@ -65,7 +65,9 @@ extension GeoCommand {
                 let loadStart = MonotonicClock.seconds()
                 do { try database.load(path: path) } catch { StandardError.line(error.description); throw ExitCode(78) }
                 let loadSeconds = MonotonicClock.seconds() - loadStart
-                for family in ["ipv4", "ipv6"] {
+                // Only the families the file can answer (an IPv4 range file asked
+                // IPv6 addresses would time a "not found" shortcut).
+                for family in ["ipv4", "ipv6"] where database.covers(ipv6: family == "ipv6") {
                     // Addresses are drawn first, so the timed loop is lookups only;
                     // IPv6 ones from global unicast space (2000::/3).
                     var random = UInt64(0x9E37_79B9_7F4A_7C15)

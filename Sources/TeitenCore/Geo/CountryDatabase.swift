@@ -44,6 +44,12 @@ public struct CountryDatabase: Sendable {
     /// Ranges held in range files (MaxMind files are not counted).
     public var rangeCount: Int { v4Starts.count + v6Starts.count }
 
+    /// Whether lookups of this family can find anything (ranges of it, or a MaxMind file).
+    public func covers(ipv6: Bool) -> Bool {
+        if !maxMind.isEmpty { return true }
+        return ipv6 ? !v6Starts.isEmpty : !v4Starts.isEmpty
+    }
+
     /// Loads a tor-format file; IPv4 or IPv6 is recognised from the content.
     /// Parsed from bytes (no String per line): the two default files load
     /// in well under a second.
