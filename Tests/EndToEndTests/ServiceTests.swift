@@ -83,6 +83,21 @@ struct ServiceTests {
         #expect(AlertStreamTests.parse(try String(contentsOfFile: fromConfig, encoding: .utf8)).count == lines.count, "config path untouched")
     }
 
+    /// --log-level: the summary (notice) is left out at "error", errors still
+    /// show; an unknown level is bad usage.
+    @Test func logLevelFiltersMessages() throws {
+        let scratch = ScratchDirectory()
+        let capture = scratch.file("s.pcap")
+        #expect(try TeitenProcess.run(["synth", "-n", "1000", "-o", capture]).status == 0)
+        let quiet = try TeitenProcess.run(["run", "--read", capture, "--log-level", "error"])
+        #expect(quiet.status == 0 && quiet.standardError.isEmpty, "\(quiet.standardError)")
+        let chatty = try TeitenProcess.run(["run", "--read", capture, "--log-level", "info"])
+        #expect(chatty.standardError.contains("s.pcap: 1,000 packets"), "\(chatty.standardError)")
+        let missing = try TeitenProcess.run(["run", "--read", scratch.file("absent.pcap"), "--log-level", "error"])
+        #expect(missing.status == 66 && missing.standardError.contains("absent.pcap"))
+        #expect(try TeitenProcess.run(["run", "--read", capture, "--log-level", "loud"]).status == 64)
+    }
+
     // MARK: systemd notify
 
     /// Type=notify: READY=1 once capture is active (packets sent right after
