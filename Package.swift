@@ -4,6 +4,7 @@
 //
 //   CPcap            libpcap, as a system library (module map + shim header)
 //   CMaxMindDB       libmaxminddb, likewise (MaxMind-format country databases)
+//   CPrefetch        a software-prefetch hint (one inline C function)
 //   PacketDecoding   bytes -> PacketRecord; imports no libpcap, so it can be
 //                    unit-tested, truncation-tested at every length and fuzzed
 //   PcapCapture      the only code that calls libpcap
@@ -51,7 +52,8 @@ let package = Package(
         ),
         .target(name: "PacketDecoding", swiftSettings: strict),
         .target(name: "PcapCapture", dependencies: ["CPcap", "PacketDecoding"], swiftSettings: strict),
-        .target(name: "TeitenCore", dependencies: ["PacketDecoding", "CMaxMindDB"], swiftSettings: strict),
+        .target(name: "CPrefetch"),
+        .target(name: "TeitenCore", dependencies: ["PacketDecoding", "CMaxMindDB", "CPrefetch"], swiftSettings: strict),
         .target(name: "TeitenOutput", dependencies: ["TeitenCore", "PacketDecoding"], swiftSettings: strict),
         .target(name: "TrafficSynthesis", swiftSettings: strict),
         .target(

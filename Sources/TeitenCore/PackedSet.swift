@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
+internal import CPrefetch
 
 /// A set of 64-bit keys in one open-addressed array (linear probing, load at
 /// most 0.7), for the per-packet tables that see millions of keys an hour:
@@ -28,6 +29,10 @@ public struct PackedSet: Sendable {
 
     @inline(__always)
     public func contains(_ key: UInt64) -> Bool { storage.find(key).found }
+
+    /// Asks the caches for `key`'s home slot (SensorPipeline's look-ahead).
+    @inline(__always)
+    public func prefetch(_ key: UInt64) { storage.prefetch(key) }
 
     /// Inserts `key`; true if it was not there before.
     @inline(__always) @discardableResult
@@ -60,6 +65,9 @@ public struct PackedMap: Sendable {
     }
 
     public var count: Int { storage.count }
+
+    @inline(__always)
+    public func prefetch(_ key: UInt64) { storage.prefetch(key) }
 
     @inline(__always)
     public subscript(key: UInt64) -> Int32? {
@@ -127,6 +135,9 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
 
     @inline(__always)
     private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ Self.seed)) & mask }
+
+    @inline(__always)
+    func prefetch(_ key: UInt64) { teiten_prefetch(keysPointer + home(key)) }
 
     /// Where `key` is, or the empty slot where it would go.
     @inline(__always)

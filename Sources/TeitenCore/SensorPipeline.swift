@@ -15,8 +15,20 @@ public import PacketDecoding
 ///    `AlertLedger`; finished alert lines wait there for `takeAlerts()`.
 ///
 /// Stages are concrete stored properties, called in order below: a reader
-/// finds where a packet goes next by reading one function, and the compiler
-/// sees concrete types (no existential or closure call per packet).
+/// finds where a packet goes next by reading one function (`handle`), and
+/// the compiler sees concrete types (no existential or closure call per
+/// packet).
+///
+/// Look-ahead: the tables behind stages 5 and 6 are far bigger than the
+/// caches and touched at random, so a packet costs a cache miss per table,
+/// and misses taken one after another are what limits the speed. A capture
+/// loop therefore calls `enqueue`, which decodes a frame into a ring of
+/// `lookahead` packets and asks the caches (software prefetch) for the
+/// lines that packet will need: its detector buckets and country slot on
+/// entering the ring, its detector windows halfway through; the packet is
+/// handled, in arrival order, when it leaves the ring. The misses of many
+/// packets then overlap. `drain` empties the ring (end of input, quiet
+/// link, shutdown); `process` is `enqueue` and `drain` for a single frame.
 ///
 /// Not thread-safe by design: it is owned by the capture loop. Its tables
 /// are held by reference, so it must not be copied while it runs.
@@ -51,8 +63,21 @@ public struct SensorPipeline {
 
     private var lastHourCheck: Int64 = .min
 
-    /// Reused for every frame, so decoding never allocates.
-    private var record = PacketRecord()
+    /// A frame decoded and waiting in the look-ahead ring.
+    private struct Pending {
+        var record = PacketRecord()
+        var failure: DecodeFailure?
+        var capturedLength = 0
+        var trafficClass = TrafficClass.other
+    }
+
+    /// Packets between a frame's decoding and its handling (a power of two).
+    public static let lookahead = 32
+    /// The ring: slot `n & (lookahead - 1)` holds the n-th frame enqueued.
+    /// Decoding writes straight into it, so decoding never allocates.
+    private let ring = ZeroedStorage<Pending>(count: lookahead)
+    private var enqueued = 0
+    private var handled = 0
 
     public init(linkType: LinkType, configuration: Configuration = Configuration()) {
         self.linkType = linkType
@@ -67,18 +92,101 @@ public struct SensorPipeline {
         }
     }
 
-    /// One captured frame. `frame` is valid only during this call.
-    public mutating func process(frame: UnsafeRawBufferPointer, time: PacketTime, wireLength: UInt32) {
+    /// One captured frame, handled before returning (for input that may
+    /// stall between frames, such as a pipe, and for tests). `frame` is
+    /// valid only during this call. Returns what `enqueue` returns.
+    @discardableResult
+    public mutating func process(frame: UnsafeRawBufferPointer, time: PacketTime, wireLength: UInt32) -> Bool {
+        enqueue(frame: frame, time: time, wireLength: wireLength)
+        drain()
+        return detection.ledger.hasAlerts || (hourly?.hasFinished ?? false)
+    }
+
+    /// One captured frame into the look-ahead ring: decoded now (`frame` is
+    /// valid only during this call), handled `lookahead` frames later or at
+    /// the next `drain`. Returns true when alert lines or finished hours wait
+    /// to be taken (a mutating call passes the pipeline by reference; its
+    /// getters, called from another module, copied all 2 KiB of it per packet).
+    @discardableResult
+    public mutating func enqueue(frame: UnsafeRawBufferPointer, time: PacketTime, wireLength: UInt32) -> Bool {
+        if enqueued &- handled == Self.lookahead { handleOldest() }
+        enqueueDecoded(frame: frame, time: time, wireLength: wireLength)
+        prefetchAhead()
+        return detection.ledger.hasAlerts || (hourly?.hasFinished ?? false)
+    }
+
+    @inline(__always)
+    private mutating func enqueueDecoded(frame: UnsafeRawBufferPointer, time: PacketTime, wireLength: UInt32) {
+        let pending = ring.base + (enqueued & (Self.lookahead - 1))
+        enqueued &+= 1
         let time = time.clamped  // the readers clamp already; a caller that did not cannot make arithmetic overflow
-        tally.countFrame(capturedLength: frame.count, wireLength: wireLength)
-        if let failure = FrameDecoder.decode(frame, linkType: linkType, time: time, wireLength: wireLength, into: &record) {
+        pending.pointee.capturedLength = frame.count
+        pending.pointee.failure = FrameDecoder.decode(frame, linkType: linkType, time: time, wireLength: wireLength,
+                                                      into: &pending.pointee.record)
+        guard pending.pointee.failure == nil else { return }
+        let trafficClass = classifier.classify(pending.pointee.record)
+        pending.pointee.trafficClass = trafficClass
+        if hourly != nil { countries.prefetch(pending.pointee.record.source) }
+        detection.prefetchBuckets(pending.pointee.record, as: trafficClass)
+    }
+
+    @inline(__always)
+    private func prefetchAhead() {
+        // Further down the ring, the lines asked for earlier have arrived:
+        // what they point to can be found and asked for in turn.
+        if let earlier = waitingPacket(enqueued &- Self.lookahead / 3) {
+            detection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass)
+            if hourly != nil { hourly!.prefetchRow(earlier.pointee.record, row: countRow(earlier)) }
+        }
+        if hourly != nil, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3) {
+            hourly!.prefetchPairs(earlier.pointee.record, row: countRow(earlier))
+        }
+    }
+
+    /// The `number`-th frame enqueued, if it is still waiting and decoded.
+    @inline(__always)
+    private func waitingPacket(_ number: Int) -> UnsafeMutablePointer<Pending>? {
+        guard number > handled else { return nil }
+        let pending = ring.base + ((number &- 1) & (Self.lookahead - 1))
+        return pending.pointee.failure == nil ? pending : nil
+    }
+
+    /// The packet's row in the hourly counts (its country from the cache).
+    @inline(__always)
+    private func countRow(_ pending: UnsafeMutablePointer<Pending>) -> CountRow {
+        CountRow(trafficClass: pending.pointee.trafficClass, transport: pending.pointee.record.transport,
+                 port: ScanDetection.servicePort(pending.pointee.record),
+                 country: countries.code(of: pending.pointee.record.source))
+    }
+
+    /// Handles every frame still in the look-ahead ring.
+    public mutating func drain() {
+        while handled != enqueued { handleOldest() }
+    }
+
+    /// Frames enqueued but not handled yet.
+    public var waiting: Int { enqueued &- handled }
+
+    @inline(__always)
+    private mutating func handleOldest() {
+        let pending = ring.base + (handled & (Self.lookahead - 1))
+        handled &+= 1
+        handle(pending.pointee.record, failure: pending.pointee.failure, capturedLength: pending.pointee.capturedLength,
+               as: pending.pointee.trafficClass)
+    }
+
+    /// Where a decoded frame goes, in order.
+    @inline(__always)
+    private mutating func handle(_ record: PacketRecord, failure: DecodeFailure?, capturedLength: Int,
+                                 as trafficClass: TrafficClass) {
+        tally.countFrame(capturedLength: capturedLength, wireLength: record.wireLength)
+        if let failure {
             tally.count(failure)
-            hourly?.countUndecodable(failure, at: time)
+            hourly?.countUndecodable(failure, at: record.time)
             return
         }
         clock.observe(record.time)
         tally.count(record)
-        let trafficClass = classifier.classify(record)
         byClass[Int(trafficClass.rawValue)] &+= 1
         if hourly != nil {
             let row = CountRow(trafficClass: trafficClass, transport: record.transport,
@@ -95,6 +203,7 @@ public struct SensorPipeline {
     /// A reloaded country database (SIGHUP), swapped in between packets:
     /// later packets and alert lines use it; the cache starts empty.
     public mutating func replaceCountries(_ database: CountryDatabase) {
+        drain()
         countries = CountryCache(database: database)
         detection.ledger.country = { database.country(of: $0) }
     }
@@ -118,6 +227,7 @@ public struct SensorPipeline {
     /// Live capture: advances time while no packets arrive, from the wall
     /// clock, so that windows expire and episodes end on a quiet link.
     public mutating func tick(wallTime: PacketTime) {
+        drain()
         clock.tick(wallTime: wallTime)
         hourly?.advance(to: clock.now)
         detection.advance(to: clock.now)
@@ -125,6 +235,7 @@ public struct SensorPipeline {
 
     /// End of the run: every open episode ends with its final totals.
     public mutating func finish() {
+        drain()
         clock.finish()
         hourly?.finish(at: clock.now)
         detection.finish(at: clock.now)

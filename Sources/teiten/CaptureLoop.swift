@@ -54,11 +54,17 @@ final class CaptureLoop<Source: FrameSource> {
         var outcome = RunOutcome()
         var progress = ProgressLine(fileSize: fileSize(source.name))
         let limit = packetLimit ?? .max
+        // A regular file never makes the reader wait, so frames can sit in
+        // the pipeline's look-ahead ring; a pipe can stall with frames in the
+        // ring, so each is handled as it arrives.
+        let lookAhead = isRegularFile(source.name)
         reading: while outcome.packets < limit {
             switch source.next() {
             case .frame(let frame):
-                pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
-                if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
+                let outputWaiting = lookAhead
+                    ? pipeline.enqueue(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                    : pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                if outputWaiting { handOver(&pipeline) }
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     if StopSignal.requested != nil { break reading }
@@ -88,8 +94,7 @@ final class CaptureLoop<Source: FrameSource> {
         capturing: while outcome.packets < limit && StopSignal.requested == nil {
             switch handle.next() {
             case .frame(let frame):
-                pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
-                if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
+                if pipeline.enqueue(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength) { handOver(&pipeline) }
                 outcome.packets &+= 1
                 if outcome.packets % CaptureLoopTiming.checkInterval == 0 {
                     pipeline.tick(wallTime: MonotonicClock.wallTime())
@@ -127,8 +132,7 @@ final class CaptureLoop<Source: FrameSource> {
         draining: while drained < 1_000_000 && MonotonicClock.seconds() < deadline {
             for _ in 0..<1024 {
                 guard case .frame(let frame) = handle.nextAfterBreak() else { break draining }
-                pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
-                if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
+                if pipeline.enqueue(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength) { handOver(&pipeline) }
                 outcome.packets &+= 1
                 drained += 1
             }
@@ -176,6 +180,11 @@ final class CaptureLoop<Source: FrameSource> {
     private func fileSize(_ path: String) -> Int64? {
         var status = stat()
         return stat(path, &status) == 0 ? Int64(status.st_size) : nil
+    }
+
+    private func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
 }
 

@@ -1,4 +1,5 @@
 public import PacketDecoding
+internal import CPrefetch
 
 /// One UTC hour of packet time, as the count files hold it: per (class,
 /// protocol, port, country), packets and exact distinct sources and
@@ -82,6 +83,23 @@ public struct HourCounts: Sendable {
         self.destinationPairs = PackedSet(destinationPairs)
         for (index, row) in self.rows.enumerated() { rowOfKey.set(row.packed, Int32(index)) }
         gap = true
+    }
+
+    /// Look-ahead (SensorPipeline), first step: the row index's slot for `row`.
+    @inline(__always)
+    func prefetchRow(_ row: CountRow) { rowOfKey.prefetch(row.packed) }
+
+    /// Look-ahead, second step (the row index's slot is in cache by now):
+    /// the row's totals and its two distinct pairs, for a row already known.
+    @inline(__always)
+    func prefetchPairs(_ packet: PacketRecord, row: CountRow) {
+        guard let found = rowOfKey[row.packed] else { return }
+        let index = Int(found)
+        sourcePairs.prefetch(Self.pair(index, packet.source))
+        destinationPairs.prefetch(Self.pair(index, packet.destination))
+        packets.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
+        sources.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
+        destinations.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
     }
 
     @inline(__always)

@@ -29,6 +29,21 @@ public struct HourlyCounter {
         if observedFrom == nil || time < observedFrom! { observedFrom = time }
     }
 
+    /// Look-ahead (SensorPipeline): `HourCounts.prefetchRow`, for a packet
+    /// of the current hour (others take the slow path anyway).
+    @inline(__always)
+    func prefetchRow(_ packet: PacketRecord, row: CountRow) {
+        guard current?.hour == Self.hour(of: packet.time) else { return }
+        current?.prefetchRow(row)
+    }
+
+    /// Look-ahead: `HourCounts.prefetchPairs`, likewise.
+    @inline(__always)
+    func prefetchPairs(_ packet: PacketRecord, row: CountRow) {
+        guard current?.hour == Self.hour(of: packet.time) else { return }
+        current?.prefetchPairs(packet, row: row)
+    }
+
     @inline(__always)
     mutating func add(_ packet: PacketRecord, row: CountRow) {
         let hour = Self.hour(of: packet.time)

@@ -51,6 +51,13 @@ struct PortSurge {
         }
     }
 
+    /// Look-ahead (SensorPipeline): the pair's slot.
+    @inline(__always)
+    func prefetch(_ packet: PacketRecord, port: UInt16, source: UInt32) {
+        guard let slot = Self.slot(packet.transport, port) else { return }
+        seenPairs.prefetch(UInt64(slot) << 32 | UInt64(source))
+    }
+
     mutating func observe(_ packet: PacketRecord, port: UInt16, source: UInt32) {
         guard let slot = Self.slot(packet.transport, port) else { return }
         if intervalStart == .min { intervalStart = Self.floor(packet.time.nanoseconds, intervalNanoseconds) }

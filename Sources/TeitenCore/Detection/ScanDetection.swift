@@ -80,13 +80,79 @@ public struct ScanDetection {
 
     // MARK: Probes
 
+    /// The table keys of one probe: computed for the look-ahead and again
+    /// when the probe is processed (a few multiplications, against a cache
+    /// miss per table saved).
+    struct ProbeKeys {
+        let port: UInt16
+        let target: UInt32
+        let sourceElement: UInt32
+        let sourceKey: UInt64
+        let vertical: UInt64
+        let sweep: UInt64
+        let block: UInt64
+        let flood: UInt64
+
+        @inline(__always)
+        init(_ packet: PacketRecord) {
+            port = ScanDetection.servicePort(packet)
+            let proto = UInt64(packet.transport.rawValue)
+            target = KeyHash.element(packet.destination)
+            sourceElement = KeyHash.element(packet.source)
+            sourceKey = KeyHash.address(packet.source)
+            vertical = KeyHash.key(packet.source, packet.destination, Tag.vertical | proto)
+            sweep = KeyHash.key(packet.source, Tag.sweep | proto << 16 | UInt64(port))
+            block = KeyHash.key(packet.source, Tag.block | proto)
+            flood = KeyHash.key(packet.destination, Tag.flood | proto << 16 | UInt64(port))
+        }
+    }
+
+    /// Look-ahead, first step (SensorPipeline): the buckets this packet's
+    /// detectors will touch.
+    @inline(__always)
+    func prefetchBuckets(_ packet: PacketRecord, as trafficClass: TrafficClass) {
+        switch trafficClass {
+        case .probe:
+            let keys = ProbeKeys(packet)
+            fingerprints.prefetch(source: keys.sourceKey)
+            vertical.prefetchBucket(keys.vertical)
+            horizontal.prefetchBucket(keys.sweep)
+            blockPorts.prefetchBucket(keys.block)
+            blockTargets.prefetchBucket(keys.block)
+            flood.prefetchBucket(keys.flood)
+            surge.prefetch(packet, port: keys.port, source: keys.sourceElement)
+        case .backscatter:
+            backscatter.prefetchBucket(KeyHash.key(packet.source, Tag.backscatter))
+        case .localOutbound, .other:
+            break
+        }
+    }
+
+    /// Look-ahead, second step (the buckets are in cache by now): the windows.
+    @inline(__always)
+    func prefetchWindows(_ packet: PacketRecord, as trafficClass: TrafficClass) {
+        switch trafficClass {
+        case .probe:
+            let keys = ProbeKeys(packet)
+            vertical.prefetchWindow(keys.vertical)
+            horizontal.prefetchWindow(keys.sweep)
+            blockPorts.prefetchWindow(keys.block)
+            blockTargets.prefetchWindow(keys.block)
+            flood.prefetchWindow(keys.flood)
+        case .backscatter:
+            backscatter.prefetchWindow(KeyHash.key(packet.source, Tag.backscatter))
+        case .localOutbound, .other:
+            break
+        }
+    }
+
     private mutating func observeProbe(_ packet: PacketRecord) {
         let now = packet.time.nanoseconds
-        let port = Self.servicePort(packet)
-        let proto = UInt64(packet.transport.rawValue)
+        let keys = ProbeKeys(packet)
+        let port = keys.port
         let source = packet.source
-        let target = KeyHash.element(packet.destination)
-        let sourceKey = KeyHash.address(source)
+        let target = keys.target
+        let sourceKey = keys.sourceKey
         if packet.transport == .tcp && packet.tcp.flags & TCPSummary.syn != 0 {
             fingerprints.record(source: sourceKey, tool: ScanningTool.fingerprint(packet))
         }
@@ -110,7 +176,7 @@ public struct ScanDetection {
         }
 
         // Vertical: many ports of one destination.
-        let verticalKey = KeyHash.key(source, packet.destination, Tag.vertical | proto)
+        let verticalKey = keys.vertical
         if !ledger.extend(verticalKey, packet: packet, target: UInt64(target), port: port, source: nil),
            let window = vertical.crossing(key: verticalKey, element: UInt32(port), at: now, threshold: tunables.verticalScanPorts) {
             ledger.open(verticalKey, .init(kind: .verticalScan, method: .threshold, source: source, destination: packet.destination,
@@ -121,14 +187,14 @@ public struct ScanDetection {
 
         // Horizontal: one port on many destinations (a worm, when a port-only
         // signature names the port and no scanning tool explains the sweep).
-        let sweepKey = KeyHash.key(source, Tag.sweep | proto << 16 | UInt64(port))
+        let sweepKey = keys.sweep
         if !handledAsWorm && !ledger.extend(sweepKey, packet: packet, target: UInt64(target), port: port, source: nil),
            let window = horizontal.crossing(key: sweepKey, element: target, at: now, threshold: tunables.horizontalSweepTargets) {
             openSweep(sweepKey, packet: packet, port: port, method: .threshold, window: window)
         }
 
         // Block: many ports on many destinations.
-        let blockKey = KeyHash.key(source, Tag.block | proto)
+        let blockKey = keys.block
         if !ledger.extend(blockKey, packet: packet, target: UInt64(target), port: port, source: nil) {
             let ports = blockPorts.observe(key: blockKey, element: UInt32(port), at: now)
             let targets = blockTargets.observe(key: blockKey, element: target, at: now)
@@ -147,8 +213,8 @@ public struct ScanDetection {
         }
 
         // Flood: many sources to one destination and port.
-        let floodKey = KeyHash.key(packet.destination, Tag.flood | proto << 16 | UInt64(port))
-        let sourceElement = KeyHash.element(source)
+        let floodKey = keys.flood
+        let sourceElement = keys.sourceElement
         if !ledger.extend(floodKey, packet: packet, target: nil, port: port, source: UInt64(sourceElement)),
            let window = flood.crossing(key: floodKey, element: sourceElement, at: now, threshold: tunables.floodSources) {
             ledger.open(floodKey, .init(kind: .flood, method: .threshold, source: nil, destination: packet.destination,

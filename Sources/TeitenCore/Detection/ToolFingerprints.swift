@@ -74,6 +74,9 @@ struct FingerprintTally {
     }
 
     @inline(__always)
+    func prefetch(source key: UInt64) { entries.prefetch(Int(truncatingIfNeeded: KeyHash.mix(key)) & mask) }
+
+    @inline(__always)
     mutating func record(source key: UInt64, tool: ScanningTool?) {
         let slot = Int(truncatingIfNeeded: KeyHash.mix(key)) & mask
         if entries[slot].key != key {

@@ -11,7 +11,8 @@
 /// still seen.
 ///
 /// Keys live in a set-associative table (scanlogd's fixed hash table, with
-/// four ways per bucket): a key can only be in the four slots of its bucket;
+/// four ways per bucket, one cache line a bucket): a key can only be in the
+/// four slots of its bucket;
 /// a new key takes the stalest of them. An evicted key that was still within
 /// its window is counted in `evictions`. A spoofed flood of fresh sources
 /// churns the table but never grows it.
@@ -22,18 +23,17 @@
 struct WindowTable {
     static let ways = 4
 
-    /// A key's bookkeeping, together so that one lookup touches one line.
+    /// A key and when it was last seen: four of them make one 64-byte
+    /// bucket, so finding a key costs one cache line. Key 0 means empty
+    /// (`stored` moves a real key 0 aside).
     private struct Slot {
         var key: UInt64 = 0
         var lastSeen: Int64 = 0
-        /// 0: empty; 1: holds `key`.
-        var occupied: UInt8 = 0
-        /// Packets seen for the key since its window was last empty.
-        var packets: UInt32 = 0
-        /// Live entries, packed at the front of the slot's entries.
-        var used: UInt8 = 0
     }
 
+    /// One element of a key's window, or (the first entry of every slot's
+    /// region) the slot's head: `time` holds the packets seen for the key
+    /// since its window was last empty, `element` how many entries are live.
     private struct Entry {
         var time: Int64 = 0
         var element: UInt32 = 0
@@ -43,6 +43,8 @@ struct WindowTable {
     let windowNanoseconds: Int64
     /// Buckets − 1; the table has `ways` slots per bucket, a power of two in all.
     private let bucketMask: Int
+    /// Entries per slot: the head, then `capacity` elements.
+    private let regionSize: Int
     private let tableStorage: ZeroedStorage<Slot>
     private let entryStorage: ZeroedStorage<Entry>
     private var table: UnsafeMutablePointer<Slot> { tableStorage.base }
@@ -55,22 +57,40 @@ struct WindowTable {
         var count = Self.ways * 16
         while count < maximumKeys { count <<= 1 }
         bucketMask = count / Self.ways - 1
+        regionSize = self.capacity + 1
         tableStorage = ZeroedStorage(count: count)
-        entryStorage = ZeroedStorage(count: count * self.capacity)
+        entryStorage = ZeroedStorage(count: count * regionSize)
+    }
+
+    /// Look-ahead, first step: the key's bucket (SensorPipeline).
+    @inline(__always)
+    func prefetchBucket(_ key: UInt64) {
+        tableStorage.prefetch(Self.bucket(Self.stored(key), mask: bucketMask))
+    }
+
+    /// Look-ahead, second step (the bucket is in cache by now): the first
+    /// lines of the key's window, or of the slot a new key will take.
+    @inline(__always)
+    func prefetchWindow(_ key: UInt64) {
+        let key = Self.stored(key)
+        let slot = find(key) ?? victim(for: key)
+        entryStorage.prefetch(slot &* regionSize)  // the head and the first three elements
     }
 
     /// Records `element` for `key` at `time`; returns how many distinct
     /// elements the key has within the window ending at `time` (at most
     /// `capacity`). `key` must already be well mixed (KeyHash).
     mutating func observe(key: UInt64, element: UInt32, at time: Int64) -> Int {
+        let key = Self.stored(key)
         let slot = find(key) ?? claim(key, at: time)
         let cutoff = time &- windowNanoseconds
-        let base = slot &* capacity
+        let head = slot &* regionSize
+        let base = head &+ 1
         let entries = self.entries
         let live: Int
         do {
             var index = base
-            var end = base &+ Int(table[slot].used)
+            var end = base &+ Int(entries[head].element)
             var found = false
             while index < end {
                 if entries[index].time <= cutoff {  // expired: swap the last live entry in
@@ -84,7 +104,7 @@ struct WindowTable {
                 }
                 index &+= 1
             }
-            table[slot].packets = end == base ? 1 : table[slot].packets &+ 1
+            entries[head].time = end == base ? 1 : entries[head].time &+ 1
             if !found && end < base &+ capacity {
                 entries[end] = Entry(time: time, element: element)
                 end &+= 1
@@ -92,7 +112,7 @@ struct WindowTable {
             live = end &- base
         }
         if time > table[slot].lastSeen { table[slot].lastSeen = time }
-        table[slot].used = UInt8(truncatingIfNeeded: live)
+        entries[head].element = UInt32(truncatingIfNeeded: live)
         return live
     }
 
@@ -112,47 +132,61 @@ struct WindowTable {
     /// What the window holds for `key` at `time`: its live elements, the
     /// earliest time among them, and the packets since the window was empty.
     func snapshot(key: UInt64, at time: Int64) -> Snapshot {
-        guard let slot = find(key) else { return ([], time, 0) }
+        guard let slot = find(Self.stored(key)) else { return ([], time, 0) }
         let cutoff = time &- windowNanoseconds
         var live: [UInt64] = []
         var first = time
-        let base = slot * capacity
-        for index in base..<(base + Int(table[slot].used)) where entries[index].time > cutoff {
+        let head = slot * regionSize
+        for index in (head + 1)..<(head + 1 + Int(entries[head].element)) where entries[index].time > cutoff {
             live.append(UInt64(entries[index].element))
             first = min(first, entries[index].time)
         }
-        return (live, first, UInt64(table[slot].packets))
+        return (live, first, UInt64(entries[head].time))
     }
 
     /// Forgets a key's window (its episode has started; the ledger counts from here).
     mutating func reset(key: UInt64) {
-        guard let slot = find(key) else { return }
-        table[slot].used = 0
-        table[slot].packets = 0
+        guard let slot = find(Self.stored(key)) else { return }
+        entries[slot * regionSize] = Entry()
     }
+
+    /// Key 0 marks an empty slot; a real key 0 (one in 2^64) is stored as 1.
+    @inline(__always)
+    private static func stored(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
+
+    @inline(__always)
+    private static func bucket(_ key: UInt64, mask: Int) -> Int { (Int(truncatingIfNeeded: key) & mask) &* ways }
 
     @inline(__always)
     private func find(_ key: UInt64) -> Int? {
-        let first = (Int(truncatingIfNeeded: key) & bucketMask) &* Self.ways
-        for slot in first..<(first &+ Self.ways) where table[slot].key == key && table[slot].occupied != 0 {
+        let first = Self.bucket(key, mask: bucketMask)
+        for slot in first..<(first &+ Self.ways) where table[slot].key == key {
             return slot
         }
         return nil
     }
 
-    /// The stalest of the bucket's four slots (an empty one first).
-    private mutating func claim(_ key: UInt64, at time: Int64) -> Int {
-        let first = (Int(truncatingIfNeeded: key) & bucketMask) &* Self.ways
+    /// The slot a new key takes: the stalest of its bucket's four (an empty one first).
+    @inline(__always)
+    private func victim(for key: UInt64) -> Int {
+        let first = Self.bucket(key, mask: bucketMask)
         var victim = first
         for slot in first..<(first &+ Self.ways) {
-            if table[slot].occupied == 0 { victim = slot; break }
+            if table[slot].key == 0 { return slot }
             if table[slot].lastSeen < table[victim].lastSeen { victim = slot }
         }
+        return victim
+    }
+
+    private mutating func claim(_ key: UInt64, at time: Int64) -> Int {
+        let victim = victim(for: key)
         let old = table[victim]
-        if old.occupied != 0 && old.lastSeen > time &- windowNanoseconds && old.used > 0 {
+        let head = victim * regionSize
+        if old.key != 0 && old.lastSeen > time &- windowNanoseconds && entries[head].element > 0 {
             evictions &+= 1
         }
-        table[victim] = Slot(key: key, lastSeen: time, occupied: 1, packets: 0, used: 0)
+        table[victim] = Slot(key: key, lastSeen: time)
+        entries[head] = Entry()
         return victim
     }
 }

@@ -4,23 +4,37 @@ internal import PacketDecoding
 /// repeat, so a direct-mapped cache of recent IPv4 sources (65,536 entries,
 /// a colliding source replaces the old) answers most packets without a
 /// search. IPv6 sources go to the database.
+///
+/// A slot is one word: the address tagged with bit 32 (0 means empty) in
+/// the high bits, the country code in the low 16, so a hit costs one load.
 struct CountryCache {
     let database: CountryDatabase
-    private let keys = ZeroedStorage<UInt64>(count: 65536)
-    private let codes = ZeroedStorage<UInt16>(count: 65536)
+    private let slots = ZeroedStorage<UInt64>(count: 65536)
 
     init(database: CountryDatabase) { self.database = database }
+
+    /// Look-ahead (SensorPipeline): the line of `address`'s slot.
+    @inline(__always)
+    func prefetch(_ address: IPAddress) {
+        guard address.isIPv4 else { return }
+        slots.prefetch(Self.slot(address.ipv4))
+    }
 
     @inline(__always)
     func code(of address: IPAddress) -> UInt16 {
         guard address.isIPv4 else { return database.code(of: address) }
         let value = address.ipv4
-        let slot = Int(truncatingIfNeeded: (UInt64(value) &* 0x9E37_79B9_7F4A_7C15) >> 48)
-        let tagged = UInt64(value) | 1 << 32  // 0 means an empty slot
-        if keys[slot] == tagged { return codes[slot] }
+        let slot = Self.slot(value)
+        let tag = (UInt64(value) | 1 << 32) << 16
+        let held = slots[slot]
+        if held & ~0xFFFF == tag { return UInt16(truncatingIfNeeded: held) }
         let code = database.code(of: address)
-        keys[slot] = tagged
-        codes[slot] = code
+        slots[slot] = tag | UInt64(code)
         return code
+    }
+
+    @inline(__always)
+    private static func slot(_ value: UInt32) -> Int {
+        Int(truncatingIfNeeded: (UInt64(value) &* 0x9E37_79B9_7F4A_7C15) >> 48)
     }
 }
