@@ -58,7 +58,7 @@ struct LookAheadTests {
         #expect(ahead.waiting == 0)
         #expect(oneByOneAlerts.count > 20, "the capture has scans to find")
         #expect(aheadAlerts.count == oneByOneAlerts.count)
-        if let first = zip(aheadAlerts, oneByOneAlerts).firstIndex(where: { $0 != $1 }) {  // one line, not thousands
+        if let first = zip(aheadAlerts, oneByOneAlerts).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {  // one line, not thousands
             Issue.record("alert \(first) differs: \(aheadAlerts[first]) against \(oneByOneAlerts[first])")
         }
         #expect(oneByOneHours.count == 3)
