@@ -48,6 +48,10 @@ public struct SensorPipeline {
         /// Distinct (row, address) pairs kept exactly per hour and column
         /// (2,097,152: about 32 MiB per set; beyond it counts are lower bounds).
         public var hourPairLimit = 1 << 21
+        /// Run stage 6 (the detectors) on a thread of its own
+        /// (`DetectionWorker`): `teiten run` does for capture files and live
+        /// capture. Off, everything runs on the caller's thread.
+        public var detectionThread = false
         public init() {}
     }
 
@@ -55,7 +59,15 @@ public struct SensorPipeline {
     public private(set) var clock = PacketClock()
     public private(set) var tally: TrafficTally
     public private(set) var classifier: Classifier
-    public private(set) var detection: ScanDetection
+    /// The detectors, when they run on the caller's thread. With a detection
+    /// thread, their final state once `finish()` has returned (before it,
+    /// their state at start-up: read `detectionStatistics` while running).
+    public var detection: ScanDetection {
+        if let worker, worker.finished { return worker.detection }
+        return inlineDetection
+    }
+    private var inlineDetection: ScanDetection
+    private let worker: DetectionWorker?
     public private(set) var hourly: HourlyCounter?
     private var countries: CountryCache
     /// Packets by `TrafficClass.rawValue`.
@@ -83,10 +95,12 @@ public struct SensorPipeline {
         self.linkType = linkType
         tally = TrafficTally(linkType: linkType)
         classifier = Classifier(localNetworks: configuration.localNetworks)
-        detection = ScanDetection(tunables: configuration.tunables, darkNetworks: configuration.darkNetworks)
+        var detection = ScanDetection(tunables: configuration.tunables, darkNetworks: configuration.darkNetworks)
         let database = configuration.countries
         countries = CountryCache(database: database)
         if !database.isEmpty { detection.ledger.country = { database.country(of: $0) } }
+        inlineDetection = detection
+        worker = configuration.detectionThread ? DetectionWorker(detection) : nil
         if configuration.countHours {
             hourly = HourlyCounter(graceSeconds: configuration.hourGraceSeconds, pairLimit: configuration.hourPairLimit)
         }
@@ -99,7 +113,12 @@ public struct SensorPipeline {
     public mutating func process(frame: UnsafeRawBufferPointer, time: PacketTime, wireLength: UInt32) -> Bool {
         enqueue(frame: frame, time: time, wireLength: wireLength)
         drain()
-        return detection.ledger.hasAlerts || (hourly?.hasFinished ?? false)
+        return hasOutput
+    }
+
+    @inline(__always)
+    private var hasOutput: Bool {
+        (worker?.hasAlerts ?? inlineDetection.ledger.hasAlerts) || (hourly?.hasFinished ?? false)
     }
 
     /// One captured frame into the look-ahead ring: decoded now (`frame` is
@@ -112,7 +131,7 @@ public struct SensorPipeline {
         if enqueued &- handled == Self.lookahead { handleOldest() }
         enqueueDecoded(frame: frame, time: time, wireLength: wireLength)
         prefetchAhead()
-        return detection.ledger.hasAlerts || (hourly?.hasFinished ?? false)
+        return hasOutput
     }
 
     @inline(__always)
@@ -127,7 +146,7 @@ public struct SensorPipeline {
         let trafficClass = classifier.classify(pending.pointee.record)
         pending.pointee.trafficClass = trafficClass
         if hourly != nil { countries.prefetch(pending.pointee.record.source) }
-        detection.prefetchBuckets(pending.pointee.record, as: trafficClass)
+        if worker == nil { inlineDetection.prefetchBuckets(pending.pointee.record, as: trafficClass) }
     }
 
     @inline(__always)
@@ -135,7 +154,7 @@ public struct SensorPipeline {
         // Further down the ring, the lines asked for earlier have arrived:
         // what they point to can be found and asked for in turn.
         if let earlier = waitingPacket(enqueued &- Self.lookahead / 3) {
-            detection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass)
+            if worker == nil { inlineDetection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass) }
             if hourly != nil { hourly!.prefetchRow(earlier.pointee.record, row: countRow(earlier)) }
         }
         if hourly != nil, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3) {
@@ -159,9 +178,11 @@ public struct SensorPipeline {
                  country: countries.code(of: pending.pointee.record.source))
     }
 
-    /// Handles every frame still in the look-ahead ring.
+    /// Handles every frame still in the look-ahead ring (and hands the
+    /// detection thread what waits for it).
     public mutating func drain() {
         while handled != enqueued { handleOldest() }
+        worker?.flush()
     }
 
     /// Frames enqueued but not handled yet.
@@ -197,7 +218,11 @@ public struct SensorPipeline {
                 hourly!.advance(to: record.time)
             }
         }
-        detection.observe(record, as: trafficClass)
+        if let worker {
+            worker.submit(record, as: trafficClass)
+        } else {
+            inlineDetection.observe(record, as: trafficClass)
+        }
     }
 
     /// A reloaded country database (SIGHUP), swapped in between packets:
@@ -205,7 +230,8 @@ public struct SensorPipeline {
     public mutating func replaceCountries(_ database: CountryDatabase) {
         drain()
         countries = CountryCache(database: database)
-        detection.ledger.country = { database.country(of: $0) }
+        let country: @Sendable (IPAddress) -> String = { database.country(of: $0) }
+        if let worker { worker.replaceCountries(country) } else { inlineDetection.ledger.country = country }
     }
 
     /// Live capture: watching began now (hours before it are incomplete).
@@ -230,7 +256,7 @@ public struct SensorPipeline {
         drain()
         clock.tick(wallTime: wallTime)
         hourly?.advance(to: clock.now)
-        detection.advance(to: clock.now)
+        if let worker { worker.advance(to: clock.now) } else { inlineDetection.advance(to: clock.now) }
     }
 
     /// End of the run: every open episode ends with its final totals.
@@ -238,13 +264,16 @@ public struct SensorPipeline {
         drain()
         clock.finish()
         hourly?.finish(at: clock.now)
-        detection.finish(at: clock.now)
+        if let worker { worker.finish(at: clock.now) } else { inlineDetection.finish(at: clock.now) }
     }
 
     /// Alert lines produced since the last call, oldest first.
-    public mutating func takeAlerts() -> [Alert] { detection.ledger.takeAlerts() }
+    public mutating func takeAlerts() -> [Alert] { worker?.takeAlerts() ?? inlineDetection.ledger.takeAlerts() }
 
-    public var hasAlerts: Bool { detection.ledger.hasAlerts }
+    public var hasAlerts: Bool { worker?.hasAlerts ?? inlineDetection.ledger.hasAlerts }
+
+    /// The detectors' counters now (from the detection thread's last batch, when it has one).
+    public var detectionStatistics: DetectionStatistics { worker?.statistics ?? DetectionStatistics(inlineDetection) }
 
     public func packets(of trafficClass: TrafficClass) -> UInt64 { byClass[Int(trafficClass.rawValue)] }
 }

@@ -54,10 +54,7 @@ final class CaptureLoop<Source: FrameSource> {
         var outcome = RunOutcome()
         var progress = ProgressLine(fileSize: fileSize(source.name))
         let limit = packetLimit ?? .max
-        // A regular file never makes the reader wait, so frames can sit in
-        // the pipeline's look-ahead ring; a pipe can stall with frames in the
-        // ring, so each is handled as it arrives.
-        let lookAhead = isRegularFile(source.name)
+        let lookAhead = Self.handlesAhead(source)
         reading: while outcome.packets < limit {
             switch source.next() {
             case .frame(let frame):
@@ -182,9 +179,15 @@ final class CaptureLoop<Source: FrameSource> {
         return stat(path, &status) == 0 ? Int64(status.st_size) : nil
     }
 
-    private func isRegularFile(_ path: String) -> Bool {
+    /// Whether frames may wait in the pipeline (its look-ahead ring, the
+    /// detection thread's batches) before they are handled. A regular file
+    /// never makes the reader wait, and a live loop drains the pipeline on
+    /// every quiet moment; a pipe can stall with frames waiting, so there each
+    /// frame is handled as it arrives (and detection stays on this thread).
+    static func handlesAhead(_ source: Source) -> Bool {
+        if source.isLive { return true }
         var status = stat()
-        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+        return stat(source.name, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
 }
 

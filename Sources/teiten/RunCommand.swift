@@ -377,6 +377,8 @@ struct RunCommand: ParsableCommand {
         }
         StopSignal.install(breaking: handle)
         OperatorSignals.install()
+        var configuration = configuration
+        configuration.detectionThread = CaptureLoop.handlesAhead(source)
         var pipeline = SensorPipeline(linkType: source.linkType, configuration: configuration)
         let checkpoint = try checkpointPath(settings, live: source.isLive)
         if let checkpoint { restoreCheckpoint(from: checkpoint, into: &pipeline) }

@@ -34,12 +34,12 @@ struct RunSummary {
         lines.append(link)
         lines.append("  classes     probe \(Format.count(pipeline.packets(of: .probe))), backscatter \(Format.count(pipeline.packets(of: .backscatter))), "
             + "local \(Format.count(pipeline.packets(of: .localOutbound))), other \(Format.count(pipeline.packets(of: .other)))")
-        let ledger = pipeline.detection.ledger
-        let kinds = zip(Alert.Kind.allCases, ledger.alertsByKind).filter { $0.1 > 0 }
+        let detection = pipeline.detectionStatistics
+        let kinds = zip(Alert.Kind.allCases, detection.alertsByKind).filter { $0.1 > 0 }
             .map { "\($0.0.rawValue) \(Format.count($0.1))" }.joined(separator: ", ")
-        var alerts = "  alerts      \(Format.count(ledger.episodesOpened)) episodes" + (kinds.isEmpty ? "" : ": \(kinds)")
-        if ledger.linesSuppressed > 0 || ledger.episodesRefused > 0 {
-            alerts += "; \(Format.count(ledger.linesSuppressed)) lines over the rate cap, \(Format.count(ledger.episodesRefused)) episodes over the table cap"
+        var alerts = "  alerts      \(Format.count(detection.episodesOpened)) episodes" + (kinds.isEmpty ? "" : ": \(kinds)")
+        if detection.linesSuppressed > 0 || detection.episodesRefused > 0 {
+            alerts += "; \(Format.count(detection.linesSuppressed)) lines over the rate cap, \(Format.count(detection.episodesRefused)) episodes over the table cap"
         }
         if let writer {
             let stats = writer.statistics
@@ -61,8 +61,8 @@ struct RunSummary {
             if faults.checkpointFailures > 0 { line += "; \(Format.count(faults.checkpointFailures)) checkpoints failed" }
             lines.append(line)
         }
-        if pipeline.detection.evictions > 0 {
-            lines.append("  tables      \(Format.count(pipeline.detection.evictions)) stalest entries evicted to stay within fixed sizes")
+        if detection.evictions > 0 {
+            lines.append("  tables      \(Format.count(detection.evictions)) stalest entries evicted to stay within fixed sizes")
         }
         if tally.truncatedBySnapshot > 0 {
             lines.append("  snapshot    \(Format.count(tally.truncatedBySnapshot)) packets captured shorter than on the wire")

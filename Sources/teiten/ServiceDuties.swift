@@ -77,13 +77,13 @@ final class ServiceDuties {
     /// One line: rate, totals, drops, alerts, hours. Used for STATUS= and SIGUSR1.
     func statusLine(_ pipeline: SensorPipeline, _ captured: CaptureStatistics?) -> String {
         let tally = pipeline.tally
-        let ledger = pipeline.detection.ledger
+        let detection = pipeline.detectionStatistics
         var line = "\(sourceName): \(Format.rate(packetsPerSecond)) packets/s, \(Format.count(tally.frames)) packets, "
             + "\(Format.count(tally.undecoded)) undecoded"
         if let captured {
             line += ", drops kernel \(Format.count(captured.droppedByKernel)) interface \(Format.count(captured.droppedByInterface))"
         }
-        line += ", \(Format.count(ledger.episodesOpened)) episodes (\(ledger.openEpisodes) open)"
+        line += ", \(Format.count(detection.episodesOpened)) episodes (\(detection.openEpisodes) open)"
         if let alerts {
             let written = alerts.statistics
             line += ", \(Format.count(written.written)) alert lines written"
@@ -95,7 +95,7 @@ final class ServiceDuties {
 
     private func snapshot(_ pipeline: SensorPipeline, _ captured: CaptureStatistics?, now: Double) -> MetricsSnapshot {
         let tally = pipeline.tally
-        let ledger = pipeline.detection.ledger
+        let detection = pipeline.detectionStatistics
         var snapshot = MetricsSnapshot()
         snapshot.frames = tally.frames
         snapshot.wireBytes = tally.wireBytes
@@ -105,11 +105,11 @@ final class ServiceDuties {
         snapshot.decodeErrors = DecodeFailure.allCases.map { ($0.name, tally.count(of: $0)) }
         snapshot.kernelDrops = captured?.droppedByKernel ?? 0
         snapshot.interfaceDrops = captured?.droppedByInterface ?? 0
-        snapshot.alertsByKind = zip(Alert.Kind.allCases, ledger.alertsByKind).map { ($0.rawValue, $1) }
-        snapshot.episodesOpened = ledger.episodesOpened
-        snapshot.episodesRefused = ledger.episodesRefused
-        snapshot.alertLinesSuppressed = ledger.linesSuppressed
-        snapshot.openEpisodes = ledger.openEpisodes
+        snapshot.alertsByKind = zip(Alert.Kind.allCases, detection.alertsByKind).map { ($0.rawValue, $1) }
+        snapshot.episodesOpened = detection.episodesOpened
+        snapshot.episodesRefused = detection.episodesRefused
+        snapshot.alertLinesSuppressed = detection.linesSuppressed
+        snapshot.openEpisodes = detection.openEpisodes
         if let alerts {
             let written = alerts.statistics
             snapshot.alertLinesWritten = written.written
@@ -117,7 +117,7 @@ final class ServiceDuties {
             snapshot.alertWriteErrors = written.writeErrors
             snapshot.alertLinesLogged = alerts.linesFallenBack
         }
-        snapshot.tableEvictions = pipeline.detection.evictions
+        snapshot.tableEvictions = detection.evictions
         if let hours {
             let results = hours.results
             snapshot.hourFilesWritten = UInt64(results.written.count)

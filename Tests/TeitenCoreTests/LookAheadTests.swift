@@ -5,14 +5,16 @@ import Testing
 import TestSupport
 import TrafficSynthesis
 
-/// The look-ahead ring (`SensorPipeline.enqueue`) changes when the caches
-/// are asked for lines, never what a packet does: a synthesised darknet
-/// capture, with undecodable frames mixed in, gives the same alerts, hours
-/// and tallies frame by frame (`process`) and through the ring, drained at
-/// irregular points as a live loop drains it on quiet moments.
-@Suite("Look-ahead ring")
+/// The look-ahead ring (`SensorPipeline.enqueue`) and the detection thread
+/// change when work is done, never what a packet does: a synthesised
+/// darknet capture, with undecodable frames mixed in, gives the same alerts,
+/// hours and tallies frame by frame (`process`, one thread) as through the
+/// ring, drained at irregular points as a live loop drains it on quiet
+/// moments, with the detectors on the caller's thread or on their own.
+@Suite("Look-ahead ring and detection thread")
 struct LookAheadTests {
-    @Test func ringGivesWhatFrameByFrameGives() throws {
+    @Test(arguments: [false, true])
+    func ringGivesWhatFrameByFrameGives(detectionThread: Bool) throws {
         let scratch = ScratchDirectory()
         var configuration = DarknetSynthesizer.Configuration()
         configuration.packets = 60_000
@@ -30,6 +32,7 @@ struct LookAheadTests {
             try pipelineConfiguration.countries.load(path: CountryDatabase.defaultIPv4Path)
         }
         var oneByOne = SensorPipeline(linkType: .ethernet, configuration: pipelineConfiguration)
+        pipelineConfiguration.detectionThread = detectionThread
         var ahead = SensorPipeline(linkType: .ethernet, configuration: pipelineConfiguration)
         var oneByOneAlerts: [Alert] = [], aheadAlerts: [Alert] = []
         var oneByOneHours: [HourCounts] = [], aheadHours: [HourCounts] = []
@@ -46,6 +49,10 @@ struct LookAheadTests {
             oneByOneHours += oneByOne.takeFinishedHours()
             mostWaiting = max(mostWaiting, ahead.waiting)
             if index % 4_999 == 0 { ahead.drain() }
+            if index % 7_919 == 0 {  // a live loop's tick, at the packet time already reached
+                oneByOne.tick(wallTime: frame.time)
+                ahead.tick(wallTime: frame.time)
+            }
         }
         oneByOne.finish()
         ahead.finish()
@@ -68,6 +75,10 @@ struct LookAheadTests {
             #expect(a.sources == b.sources && a.destinations == b.destinations && a.undecodable == b.undecodable)
         }
         #expect(ahead.tally.frames == oneByOne.tally.frames && ahead.tally.frames == UInt64(frames.count))
+        let statistics = ahead.detectionStatistics, expected = oneByOne.detectionStatistics
+        #expect(statistics.episodesOpened == expected.episodesOpened && statistics.alertsByKind == expected.alertsByKind)
+        #expect(statistics.evictions == expected.evictions && statistics.openEpisodes == 0)
+        #expect(ahead.detection.ledger.episodesOpened == expected.episodesOpened, "the final state, after finish")
         for trafficClass in TrafficClass.allCases {
             #expect(ahead.packets(of: trafficClass) == oneByOne.packets(of: trafficClass))
         }

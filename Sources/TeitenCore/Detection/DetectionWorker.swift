@@ -1,0 +1,233 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+internal import Dispatch
+internal import Synchronization
+public import PacketDecoding
+
+/// The detection stage on a thread of its own, so that a two-core sensor
+/// decodes and counts on one core while it detects on the other.
+///
+/// The capture thread hands packets over in batches (`batchSize` packets,
+/// at most `batches` in flight), through a ring guarded by two counting
+/// semaphores: one counts filled batches, the other free ones. When every
+/// batch is full the capture thread waits: a capture file is then read more
+/// slowly, and a live capture leaves the packets in the kernel's ring, where
+/// an overflow is counted as kernel drops. Nothing is dropped silently.
+///
+/// Order is kept: batches are processed in the order they were filled and
+/// packets within a batch in arrival order, and ticks (packet time moving
+/// on without packets), country reloads and the end of the run travel in
+/// the same stream, so the alerts are the ones inline detection gives. The
+/// worker's alert lines and statistics are published under a lock after
+/// every batch, for the capture thread to take.
+final class DetectionWorker: @unchecked Sendable {  // producer state: capture thread only; consumer state: worker only; `shared` under its lock
+    /// One entry of a batch: a packet, or an instruction in packet order.
+    private struct Item {
+        enum Kind: UInt8 { case packet, advance, replaceCountries, finish }
+        var kind = Kind.packet
+        var trafficClass = TrafficClass.other
+        /// The packet, or (other kinds) only its time.
+        var record = PacketRecord()
+    }
+
+    /// What the worker publishes for the capture thread.
+    private struct Shared {
+        var alerts: [Alert] = []
+        var statistics = DetectionStatistics()
+        /// A reloaded database's lookup, picked up at `replaceCountries` items.
+        var country: (@Sendable (IPAddress) -> String)?
+    }
+
+    static let batchSize = 512
+    static let batches = 8
+
+    private let items = ZeroedStorage<Item>(count: batchSize * batches)
+    private let counts = ZeroedStorage<Int>(count: batches)
+    private let filled = DispatchSemaphore(value: 0)
+    private let free = DispatchSemaphore(value: batches)
+    private let shared: Mutex<Shared>
+    private let alertsWaiting = Atomic<Bool>(false)
+    private var thread = pthread_t()
+
+    // Capture thread only.
+    private var producerBatch = 0
+    private var producerCount = 0
+    private var producerHoldsBatch = false
+    private(set) var finished = false
+
+    // Worker thread only until `finish` has joined it; then the capture thread's.
+    private(set) var detection: ScanDetection
+
+    init(_ detection: ScanDetection) {
+        self.detection = detection
+        shared = Mutex(Shared(statistics: DetectionStatistics(detection)))
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(&thread, nil, { context in
+            let worker = Unmanaged<DetectionWorker>.fromOpaque(context!).takeRetainedValue()
+            worker.run()
+            return nil
+        }, context)
+        if status != 0 { fatalError("cannot start the detection thread: \(String(cString: strerror(status)))") }  // at start-up only
+    }
+
+    // MARK: Capture thread
+
+    @inline(__always)
+    func submit(_ record: PacketRecord, as trafficClass: TrafficClass) {
+        let item = nextItem()
+        item.pointee.kind = .packet
+        item.pointee.trafficClass = trafficClass
+        item.pointee.record = record
+        commitItem()
+    }
+
+    /// Packet time moved on without packets (a live tick).
+    func advance(to time: PacketTime) {
+        instruct(.advance, at: time)
+        flush()
+    }
+
+    func replaceCountries(_ country: @escaping @Sendable (IPAddress) -> String) {
+        shared.withLock { $0.country = country }
+        instruct(.replaceCountries, at: .zero)
+    }
+
+    /// Hands over the packets of a partly filled batch.
+    func flush() {
+        guard producerHoldsBatch, producerCount > 0 else { return }
+        counts[producerBatch] = producerCount
+        producerHoldsBatch = false
+        producerBatch = (producerBatch + 1) % Self.batches
+        filled.signal()
+    }
+
+    /// The run ends at `time`: every open episode ends; the thread exits and
+    /// is joined, and `detection` holds the final state.
+    func finish(at time: PacketTime) {
+        guard !finished else { return }
+        instruct(.finish, at: time)
+        flush()
+        pthread_join(thread, nil)
+        finished = true
+    }
+
+    var hasAlerts: Bool { alertsWaiting.load(ordering: .relaxed) }
+
+    func takeAlerts() -> [Alert] {
+        shared.withLock { state in
+            defer { state.alerts.removeAll() }
+            alertsWaiting.store(false, ordering: .relaxed)
+            return state.alerts
+        }
+    }
+
+    var statistics: DetectionStatistics { shared.withLock { $0.statistics } }
+
+    private func instruct(_ kind: Item.Kind, at time: PacketTime) {
+        let item = nextItem()
+        item.pointee.kind = kind
+        item.pointee.record.time = time
+        commitItem()
+    }
+
+    @inline(__always)
+    private func nextItem() -> UnsafeMutablePointer<Item> {
+        if !producerHoldsBatch {
+            free.wait()
+            producerHoldsBatch = true
+            producerCount = 0
+        }
+        return items.base + (producerBatch * Self.batchSize + producerCount)
+    }
+
+    @inline(__always)
+    private func commitItem() {
+        producerCount += 1
+        if producerCount == Self.batchSize { flush() }
+    }
+
+    // MARK: Worker thread
+
+    private func run() {
+        // A local copy for the loop: a stored property of a class would be
+        // copied out (every table reference retained) at each method call.
+        var detection = self.detection
+        defer { self.detection = detection }
+        var batch = 0
+        while true {
+            filled.wait()
+            let base = items.base + batch * Self.batchSize
+            let count = counts[batch]
+            var ended = false
+            for index in 0..<count {
+                Self.prefetch(base, index, count, for: detection)
+                let item = base + index
+                switch item.pointee.kind {
+                case .packet:
+                    detection.observe(item.pointee.record, as: item.pointee.trafficClass)
+                case .advance:
+                    detection.advance(to: item.pointee.record.time)
+                case .replaceCountries:
+                    if let country = shared.withLock({ $0.country }) { detection.ledger.country = country }
+                case .finish:
+                    detection.finish(at: item.pointee.record.time)
+                    ended = true
+                }
+            }
+            publish(&detection)
+            free.signal()
+            if ended { return }
+            batch = (batch + 1) % Self.batches
+        }
+    }
+
+    /// The batch is in memory already, so the look-ahead is a look at later
+    /// items: their buckets eight packets ahead, their windows four ahead
+    /// (the two steps of `SensorPipeline`'s look-ahead ring).
+    @inline(__always)
+    private static func prefetch(_ base: UnsafeMutablePointer<Item>, _ index: Int, _ count: Int, for detection: ScanDetection) {
+        if index &+ 8 < count, base[index &+ 8].kind == .packet {
+            detection.prefetchBuckets(base[index &+ 8].record, as: base[index &+ 8].trafficClass)
+        }
+        if index &+ 4 < count, base[index &+ 4].kind == .packet {
+            detection.prefetchWindows(base[index &+ 4].record, as: base[index &+ 4].trafficClass)
+        }
+    }
+
+    private func publish(_ detection: inout ScanDetection) {
+        let alerts = detection.ledger.hasAlerts ? detection.ledger.takeAlerts() : []
+        let statistics = DetectionStatistics(detection)
+        shared.withLock { state in
+            state.statistics = statistics
+            if !alerts.isEmpty {
+                state.alerts += alerts
+                alertsWaiting.store(true, ordering: .relaxed)
+            }
+        }
+    }
+}
+
+/// The detection stage's counters, as the metrics, the status line and the
+/// run summary show them (a copy: the detectors may run on another thread).
+public struct DetectionStatistics: Sendable {
+    public var episodesOpened: UInt64 = 0
+    public var episodesRefused: UInt64 = 0
+    public var linesSuppressed: UInt64 = 0
+    public var openEpisodes = 0
+    /// Alert episodes written, in the order of `Alert.Kind.allCases`.
+    public var alertsByKind: [UInt64] = []
+    /// Evictions from every fixed detector table.
+    public var evictions: UInt64 = 0
+
+    init() {}
+
+    init(_ detection: ScanDetection) {
+        episodesOpened = detection.ledger.episodesOpened
+        episodesRefused = detection.ledger.episodesRefused
+        linesSuppressed = detection.ledger.linesSuppressed
+        openEpisodes = detection.ledger.openEpisodes
+        alertsByKind = detection.ledger.alertsByKind
+        evictions = detection.evictions
+    }
+}
