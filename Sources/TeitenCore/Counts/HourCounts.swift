@@ -51,10 +51,17 @@ public struct HourCounts: Sendable {
     /// packets between the checkpoint and the restart are missing.
     public internal(set) var gap = false
 
-    init(hour: Int64, pairLimit: Int) {
+    /// A new hour; `like` is the hour before it, whose sizes this one's
+    /// tables start at (an hour resembles the last: sized once, instead of
+    /// doubling and rehashing a dozen times while it fills).
+    init(hour: Int64, pairLimit: Int, like previous: HourCounts? = nil) {
         self.hour = hour
         self.pairLimit = pairLimit
-        rowOfKey = PackedMap(minimumCapacity: 1024)
+        rowOfKey = PackedMap(minimumCapacity: max(1024, previous?.rows.count ?? 0))
+        if let previous {
+            sourcePairs = PackedSet(minimumCapacity: min(pairLimit, previous.sourcePairs.count))
+            destinationPairs = PackedSet(minimumCapacity: min(pairLimit, previous.destinationPairs.count))
+        }
     }
 
     public var startSeconds: Int64 { hour * 3600 }

@@ -66,7 +66,7 @@ public struct HourlyCounter {
         if let open = current, hour > open.hour {
             if let older = previous { close(older, until: time) }
             previous = current
-            current = HourCounts(hour: hour, pairLimit: pairLimit)
+            current = HourCounts(hour: hour, pairLimit: pairLimit, like: previous)
             update(&current!)
         } else if current == nil {
             current = HourCounts(hour: hour, pairLimit: pairLimit)

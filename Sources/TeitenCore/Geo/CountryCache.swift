@@ -13,11 +13,14 @@ struct CountryCache {
 
     init(database: CountryDatabase) { self.database = database }
 
-    /// Look-ahead (SensorPipeline): the line of `address`'s slot.
+    /// Look-ahead (SensorPipeline): the line of `address`'s slot, and
+    /// where the database's search would start should the slot not hold it
+    /// (a one-off source, the commonest kind on a darknet).
     @inline(__always)
     func prefetch(_ address: IPAddress) {
         guard address.isIPv4 else { return }
         slots.prefetch(Self.slot(address.ipv4))
+        database.prefetch(address)
     }
 
     @inline(__always)

@@ -2,6 +2,7 @@
 internal import Glibc
 #endif
 public import PacketDecoding
+internal import CPrefetch
 
 /// Source country by address range, from the IPFire Location data that
 /// Debian's `tor-geoipdb` ships (`/usr/share/tor/geoip` with `start,end,CC`
@@ -27,6 +28,9 @@ public struct CountryDatabase: Sendable {
     private var v4Starts: [UInt32] = []
     private var v4Ends: [UInt32] = []
     private var v4Codes: [UInt16] = []
+    /// Each range's end (high 32 bits) and code (low 16), side by side, so
+    /// that a lookup touches the starts it searches and one more line.
+    private var v4EndsAndCodes: [UInt64] = []
     private var v6Starts: [IPAddress] = []
     private var v6Ends: [IPAddress] = []
     private var v6Codes: [UInt16] = []
@@ -94,6 +98,17 @@ public struct CountryDatabase: Sendable {
             v4Index[block] = Int32(range)
         }
         v4Index[65536] = Int32(v4Starts.count - 1)
+        v4EndsAndCodes = zip(v4Ends, v4Codes).map { UInt64($0) << 32 | UInt64($1) }
+    }
+
+    /// Look-ahead (SensorPipeline): the lines where a search for `address`
+    /// starts, for a source the country cache may not hold.
+    @inline(__always)
+    func prefetch(_ address: IPAddress) {
+        guard address.isIPv4, !v4Index.isEmpty else { return }
+        let first = Int(max(0, v4Index[Int(address.ipv4 >> 16)]))
+        v4Starts.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + first) }
+        v4EndsAndCodes.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + first) }
     }
 
     /// One `start,end,CC` line; returns what is wrong with it, or nil.
@@ -159,8 +174,9 @@ public struct CountryDatabase: Sendable {
                 if v4Starts[mid] <= value { low = mid + 1 } else { high = mid }
             }
             let index = low - 1
-            guard index >= 0, v4Starts[index] <= value, value <= v4Ends[index] else { return Self.unknown }
-            return v4Codes[index]
+            guard index >= 0, v4Starts[index] <= value else { return Self.unknown }
+            let endAndCode = v4EndsAndCodes[index]
+            return value <= UInt32(truncatingIfNeeded: endAndCode >> 32) ? UInt16(truncatingIfNeeded: endAndCode) : Self.unknown
         }
         guard let index = Self.lastIndex(in: v6Starts, notAbove: address), !(v6Ends[index] < address) else { return Self.unknown }
         return v6Codes[index]
