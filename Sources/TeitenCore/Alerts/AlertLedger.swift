@@ -55,6 +55,12 @@ public struct AlertLedger {
     public var country: @Sendable (IPAddress) -> String = { _ in "ZZ" }
 
     private var episodes: [UInt64: Episode] = [:]
+    /// Open episodes per `key & filterMask`: a zero answers "no episode"
+    /// without hashing the key into `episodes` (the answer for almost every
+    /// packet of almost every source). Counts, not bits, so closing one
+    /// episode leaves the others sharing its counter visible.
+    private let openByFilterSlot = ZeroedStorage<UInt32>(count: filterMask + 1)
+    private static let filterMask = 0xFFFF
     private var nextID: UInt64 = 1
     private var currentSecond: Int64 = .min
     private var linesThisSecond = 0
@@ -73,7 +79,11 @@ public struct AlertLedger {
     }
 
     @inline(__always)
-    func isActive(_ key: UInt64) -> Bool { episodes[key] != nil }
+    func isActive(_ key: UInt64) -> Bool { mayBeActive(key) && episodes[key] != nil }
+
+    /// False: `key` certainly has no open episode. True: it may have one.
+    @inline(__always)
+    func mayBeActive(_ key: UInt64) -> Bool { openByFilterSlot[Int(truncatingIfNeeded: key) & Self.filterMask] != 0 }
 
     /// Opens an episode under `key` and writes its start line.
     mutating func open(_ key: UInt64, _ opening: Opening, at time: PacketTime) {
@@ -94,7 +104,9 @@ public struct AlertLedger {
             alertsByKind[kindIndex(opening.kind)] &+= 1
             outbox.append(line(episode, phase: .start, at: time))
         }
-        episodes[key] = episode
+        if episodes.updateValue(episode, forKey: key) == nil {
+            openByFilterSlot[Int(truncatingIfNeeded: key) & Self.filterMask] &+= 1
+        }
     }
 
     /// Adds a packet to an open episode; returns false when `key` has none.
@@ -102,7 +114,7 @@ public struct AlertLedger {
     /// out and writing it back would copy its sets on every packet.
     @discardableResult
     mutating func extend(_ key: UInt64, packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?) -> Bool {
-        guard let index = episodes.index(forKey: key) else { return false }
+        guard mayBeActive(key), let index = episodes.index(forKey: key) else { return false }
         let updateDue = Self.add(packet, target: target, port: port, source: source,
                                  to: &episodes.values[index], tunables: tunables)
         if updateDue && allowLine(at: packet.time) {
@@ -163,6 +175,7 @@ public struct AlertLedger {
 
     private mutating func close(_ key: UInt64, at time: PacketTime) {
         guard let episode = episodes.removeValue(forKey: key) else { return }
+        openByFilterSlot[Int(truncatingIfNeeded: key) & Self.filterMask] &-= 1
         if episode.written { outbox.append(line(episode, phase: .end, at: max(time, episode.lastSeen))) }
     }
 

@@ -11,7 +11,7 @@ struct DistinctCount {
     static let exactLimit = 4096
     private static let registerBits = 12
 
-    private var exact: Set<UInt64> = []
+    private var exact = PackedSet()
     private var registers: [UInt8] = []
 
     var isExact: Bool { registers.isEmpty }
@@ -32,11 +32,11 @@ struct DistinctCount {
             add(element)
             return false
         }
-        let inserted = exact.insert(element).inserted
+        let inserted = exact.insert(element)
         if exact.count > Self.exactLimit {
             registers = [UInt8](repeating: 0, count: 1 << Self.registerBits)
-            for value in exact { add(value) }
-            exact = []
+            for value in exact.elements { add(value) }
+            exact = PackedSet()
         }
         return inserted
     }

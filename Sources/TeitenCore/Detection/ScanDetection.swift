@@ -107,19 +107,22 @@ public struct ScanDetection {
         }
     }
 
-    /// Look-ahead, first step (SensorPipeline): the buckets this packet's
-    /// detectors will touch.
+    /// Look-ahead, first step (SensorPipeline, DetectionWorker): the buckets
+    /// this packet's detectors will touch. A key with an open episode skips
+    /// its window (the ledger counts it), so its lines are not asked for.
     @inline(__always)
     func prefetchBuckets(_ packet: PacketRecord, as trafficClass: TrafficClass) {
         switch trafficClass {
         case .probe:
             let keys = ProbeKeys(packet)
             fingerprints.prefetch(source: keys.sourceKey)
-            vertical.prefetchBucket(keys.vertical)
-            horizontal.prefetchBucket(keys.sweep)
-            blockPorts.prefetchBucket(keys.block)
-            blockTargets.prefetchBucket(keys.block)
-            flood.prefetchBucket(keys.flood)
+            if !ledger.mayBeActive(keys.vertical) { vertical.prefetchBucket(keys.vertical) }
+            if !ledger.mayBeActive(keys.sweep) { horizontal.prefetchBucket(keys.sweep) }
+            if !ledger.mayBeActive(keys.block) {
+                blockPorts.prefetchBucket(keys.block)
+                blockTargets.prefetchBucket(keys.block)
+            }
+            if !ledger.mayBeActive(keys.flood) { flood.prefetchBucket(keys.flood) }
             surge.prefetch(packet, port: keys.port, source: keys.sourceElement)
         case .backscatter:
             backscatter.prefetchBucket(KeyHash.key(packet.source, Tag.backscatter))
@@ -134,11 +137,13 @@ public struct ScanDetection {
         switch trafficClass {
         case .probe:
             let keys = ProbeKeys(packet)
-            vertical.prefetchWindow(keys.vertical)
-            horizontal.prefetchWindow(keys.sweep)
-            blockPorts.prefetchWindow(keys.block)
-            blockTargets.prefetchWindow(keys.block)
-            flood.prefetchWindow(keys.flood)
+            if !ledger.mayBeActive(keys.vertical) { vertical.prefetchWindow(keys.vertical) }
+            if !ledger.mayBeActive(keys.sweep) { horizontal.prefetchWindow(keys.sweep) }
+            if !ledger.mayBeActive(keys.block) {
+                blockPorts.prefetchWindow(keys.block)
+                blockTargets.prefetchWindow(keys.block)
+            }
+            if !ledger.mayBeActive(keys.flood) { flood.prefetchWindow(keys.flood) }
         case .backscatter:
             backscatter.prefetchWindow(KeyHash.key(packet.source, Tag.backscatter))
         case .localOutbound, .other:
