@@ -110,12 +110,14 @@ public struct FragmentInfo: Sendable, Equatable {
 /// The transport protocol, as an IP protocol number.
 public struct TransportProtocol: RawRepresentable, Sendable, Hashable {
     public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let icmp = TransportProtocol(rawValue: 1)
-    public static let tcp = TransportProtocol(rawValue: 6)
-    public static let udp = TransportProtocol(rawValue: 17)
-    public static let icmp6 = TransportProtocol(rawValue: 58)
+    // Computed and inlinable, not stored: a stored static is reached through
+    // a lazy-initialisation check in every other module, several per packet.
+    @inlinable public static var icmp: TransportProtocol { TransportProtocol(rawValue: 1) }
+    @inlinable public static var tcp: TransportProtocol { TransportProtocol(rawValue: 6) }
+    @inlinable public static var udp: TransportProtocol { TransportProtocol(rawValue: 17) }
+    @inlinable public static var icmp6: TransportProtocol { TransportProtocol(rawValue: 58) }
 
     /// The contract's protocol names: `tcp`, `udp`, `icmp`, `icmp6`, else `other`.
     public var name: String {

@@ -68,7 +68,12 @@ public struct SensorPipeline {
     }
     private var inlineDetection: ScanDetection
     private let worker: DetectionWorker?
-    public private(set) var hourly: HourlyCounter?
+    /// The same worker, for the per-packet hand-over: a call through a
+    /// guaranteed reference costs no retain and release (`worker` keeps it alive).
+    private let workerReference: Unmanaged<DetectionWorker>?
+    /// Stage 5; it holds no hour unless `countsHours`.
+    private var hourly: HourlyCounter
+    private let countsHours: Bool
     private var countries: CountryCache
     /// Packets by `TrafficClass.rawValue`.
     public private(set) var byClass = [UInt64](repeating: 0, count: TrafficClass.allCases.count)
@@ -101,9 +106,9 @@ public struct SensorPipeline {
         if !database.isEmpty { detection.ledger.country = { database.country(of: $0) } }
         inlineDetection = detection
         worker = configuration.detectionThread ? DetectionWorker(detection) : nil
-        if configuration.countHours {
-            hourly = HourlyCounter(graceSeconds: configuration.hourGraceSeconds, pairLimit: configuration.hourPairLimit)
-        }
+        workerReference = worker.map { Unmanaged.passUnretained($0) }
+        countsHours = configuration.countHours
+        hourly = HourlyCounter(graceSeconds: configuration.hourGraceSeconds, pairLimit: configuration.hourPairLimit)
     }
 
     /// One captured frame, handled before returning (for input that may
@@ -118,7 +123,7 @@ public struct SensorPipeline {
 
     @inline(__always)
     private var hasOutput: Bool {
-        (worker?.hasAlerts ?? inlineDetection.ledger.hasAlerts) || (hourly?.hasFinished ?? false)
+        (worker?.hasAlerts ?? inlineDetection.ledger.hasAlerts) || hourly.hasFinished
     }
 
     /// One captured frame into the look-ahead ring: decoded now (`frame` is
@@ -145,7 +150,7 @@ public struct SensorPipeline {
         guard pending.pointee.failure == nil else { return }
         let trafficClass = classifier.classify(pending.pointee.record)
         pending.pointee.trafficClass = trafficClass
-        if hourly != nil { countries.prefetch(pending.pointee.record.source) }
+        if countsHours { countries.prefetch(pending.pointee.record.source) }
         if worker == nil { inlineDetection.prefetchBuckets(pending.pointee.record, as: trafficClass) }
     }
 
@@ -155,10 +160,10 @@ public struct SensorPipeline {
         // what they point to can be found and asked for in turn.
         if let earlier = waitingPacket(enqueued &- Self.lookahead / 3) {
             if worker == nil { inlineDetection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass) }
-            if hourly != nil { hourly!.prefetchRow(earlier.pointee.record, row: countRow(earlier)) }
+            if countsHours { hourly.prefetchRow(earlier.pointee.record, row: countRow(earlier)) }
         }
-        if hourly != nil, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3) {
-            hourly!.prefetchPairs(earlier.pointee.record, row: countRow(earlier))
+        if countsHours, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3) {
+            hourly.prefetchPairs(earlier.pointee.record, row: countRow(earlier))
         }
     }
 
@@ -203,23 +208,23 @@ public struct SensorPipeline {
         tally.countFrame(capturedLength: capturedLength, wireLength: record.wireLength)
         if let failure {
             tally.count(failure)
-            hourly?.countUndecodable(failure, at: record.time)
+            if countsHours { hourly.countUndecodable(failure, at: record.time) }
             return
         }
         clock.observe(record.time)
         tally.count(record)
         byClass[Int(trafficClass.rawValue)] &+= 1
-        if hourly != nil {
+        if countsHours {
             let row = CountRow(trafficClass: trafficClass, transport: record.transport,
                                port: ScanDetection.servicePort(record), country: countries.code(of: record.source))
-            hourly!.add(record, row: row)
+            hourly.add(record, row: row)
             if record.time.seconds != lastHourCheck {  // once per second of packet time
                 lastHourCheck = record.time.seconds
-                hourly!.advance(to: record.time)
+                hourly.advance(to: record.time)
             }
         }
-        if let worker {
-            worker.submit(record, as: trafficClass)
+        if let workerReference {
+            workerReference._withUnsafeGuaranteedRef { $0.submit(record, as: trafficClass) }
         } else {
             inlineDetection.observe(record, as: trafficClass)
         }
@@ -236,26 +241,28 @@ public struct SensorPipeline {
 
     /// Live capture: watching began now (hours before it are incomplete).
     public mutating func startWatching(at wallTime: PacketTime) {
-        hourly?.observing(since: wallTime)
+        hourly.observing(since: wallTime)
     }
 
     /// The open hours, for a checkpoint (copies share storage until written).
-    public var openHours: [HourCounts] { hourly?.openHours ?? [] }
+    public var openHours: [HourCounts] { hourly.openHours }
 
     /// A live restart: the checkpointed hours (see `HourlyCounter.restore`).
-    public mutating func restore(_ hours: [HourCounts], now: PacketTime) { hourly?.restore(hours, now: now) }
+    public mutating func restore(_ hours: [HourCounts], now: PacketTime) {
+        if countsHours { hourly.restore(hours, now: now) }
+    }
 
     /// Hours closed since the last call, for the count-file writer.
-    public mutating func takeFinishedHours() -> [HourCounts] { hourly?.takeFinished() ?? [] }
+    public mutating func takeFinishedHours() -> [HourCounts] { hourly.takeFinished() }
 
-    public var hasFinishedHours: Bool { hourly?.hasFinished ?? false }
+    public var hasFinishedHours: Bool { hourly.hasFinished }
 
     /// Live capture: advances time while no packets arrive, from the wall
     /// clock, so that windows expire and episodes end on a quiet link.
     public mutating func tick(wallTime: PacketTime) {
         drain()
         clock.tick(wallTime: wallTime)
-        hourly?.advance(to: clock.now)
+        hourly.advance(to: clock.now)
         if let worker { worker.advance(to: clock.now) } else { inlineDetection.advance(to: clock.now) }
     }
 
@@ -263,7 +270,7 @@ public struct SensorPipeline {
     public mutating func finish() {
         drain()
         clock.finish()
-        hourly?.finish(at: clock.now)
+        hourly.finish(at: clock.now)
         if let worker { worker.finish(at: clock.now) } else { inlineDetection.finish(at: clock.now) }
     }
 
