@@ -89,6 +89,8 @@ public struct PackedMap: Sendable {
 /// The slots behind `PackedSet` and `PackedMap`. Slot value 0 means empty;
 /// the key 0 itself lives in a side slot (index `capacity`).
 final class PackedSlots: @unchecked Sendable {  // mutated only through a uniquely referenced owner
+    private var keysMemory: ZeroedMemory
+    private var valuesMemory: ZeroedMemory?
     private var keysPointer: UnsafeMutablePointer<UInt64>
     private var valuesPointer: UnsafeMutablePointer<Int32>?
     private var mask: Int
@@ -105,15 +107,18 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
 
     init(capacity: Int, withValues: Bool = false) {
         mask = capacity - 1
-        keysPointer = calloc(capacity, MemoryLayout<UInt64>.stride)!.assumingMemoryBound(to: UInt64.self)
-        if withValues {
-            valuesPointer = calloc(capacity + 1, MemoryLayout<Int32>.stride)!.assumingMemoryBound(to: Int32.self)
-        }
+        (keysMemory, keysPointer) = Self.allocate(UInt64.self, capacity)
+        if withValues { (valuesMemory, valuesPointer) = Self.allocate(Int32.self, capacity + 1) }
     }
 
     deinit {
-        free(keysPointer)
-        free(valuesPointer)
+        keysMemory.release()
+        valuesMemory?.release()
+    }
+
+    private static func allocate<T>(_ type: T.Type, _ count: Int) -> (ZeroedMemory, UnsafeMutablePointer<T>) {
+        let memory = ZeroedMemory(bytes: count * MemoryLayout<T>.stride)
+        return (memory, memory.base.bindMemory(to: T.self, capacity: count))
     }
 
     var capacity: Int { mask + 1 }
@@ -184,12 +189,15 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     /// Doubles the table, rehashing every key (and moving its value).
     private func grow() {
         let oldKeys = keysPointer, oldValues = valuesPointer, oldCapacity = mask + 1
+        let oldKeysMemory = keysMemory, oldValuesMemory = valuesMemory
         let capacity = oldCapacity * 2
         mask = capacity - 1
-        keysPointer = calloc(capacity, MemoryLayout<UInt64>.stride)!.assumingMemoryBound(to: UInt64.self)
+        (keysMemory, keysPointer) = Self.allocate(UInt64.self, capacity)
         if let oldValues {
-            valuesPointer = calloc(capacity + 1, MemoryLayout<Int32>.stride)!.assumingMemoryBound(to: Int32.self)
-            valuesPointer![capacity] = oldValues[oldCapacity]  // the zero key's value
+            let (memory, pointer) = Self.allocate(Int32.self, capacity + 1)
+            valuesMemory = memory
+            valuesPointer = pointer
+            pointer[capacity] = oldValues[oldCapacity]  // the zero key's value
         }
         for old in 0..<oldCapacity where oldKeys[old] != 0 {
             var slot = home(oldKeys[old])
@@ -197,7 +205,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
             keysPointer[slot] = oldKeys[old]
             if let oldValues { valuesPointer![slot] = oldValues[old] }
         }
-        free(oldKeys)
-        free(oldValues)
+        oldKeysMemory.release()
+        oldValuesMemory?.release()
     }
 }

@@ -17,7 +17,7 @@
 /// its window is counted in `evictions`. A spoofed flood of fresh sources
 /// churns the table but never grows it.
 ///
-/// The arrays come zeroed from `calloc` (`ZeroedStorage`), and all-zero means
+/// The arrays come zeroed (`ZeroedStorage`), and all-zero means
 /// empty: the kernel commits a page only when a key first lands in it, so a
 /// short run or a quiet sensor does not pay for the whole table.
 struct WindowTable {

@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Zero-filled memory for the per-packet tables (detector windows, country
+/// cache, distinct-pair sets), which are read at random, one cache line per
+/// packet and table.
+///
+/// Blocks of `largeBlock` bytes and more are mapped anonymously (zero pages,
+/// committed only when first written, so an idle table costs nothing),
+/// aligned to 2 MiB and marked for transparent huge pages: with 4 KiB pages
+/// every random line is also a TLB miss and a page walk, which on tables of
+/// tens of MiB cost about as much as the miss itself. Smaller blocks come
+/// from `calloc`. Every block starts on a 64-byte line.
+struct ZeroedMemory {
+    static let hugePage = 2 << 20
+    static let largeBlock = 4 << 20
+    static let line = 64
+
+    let base: UnsafeMutableRawPointer
+    private let allocation: UnsafeMutableRawPointer
+    private let mappedLength: Int  // 0: from calloc
+
+    init(bytes: Int) {
+        let bytes = max(1, bytes)
+        if bytes >= Self.largeBlock {
+            let length = bytes + Self.hugePage
+            let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
+                fatalError("cannot map \(bytes) bytes for a table: \(String(cString: strerror(errno)))")
+            }
+            allocation = mapped
+            mappedLength = length
+            base = mapped.alignedUp(toMultipleOf: Self.hugePage)
+            _ = madvise(base, bytes, MADV_HUGEPAGE)  // a hint: without huge pages the table still works
+        } else {
+            guard let raw = calloc(bytes + Self.line, 1) else { fatalError("cannot allocate \(bytes) bytes for a table") }
+            allocation = raw
+            mappedLength = 0
+            base = raw.alignedUp(toMultipleOf: Self.line)
+        }
+    }
+
+    /// Gives the block back; `base` must not be used afterwards.
+    func release() {
+        if mappedLength > 0 { munmap(allocation, mappedLength) } else { free(allocation) }
+    }
+}
