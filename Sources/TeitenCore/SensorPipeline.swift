@@ -86,6 +86,8 @@ public struct SensorPipeline {
         var failure: DecodeFailure?
         var capturedLength = 0
         var trafficClass = TrafficClass.other
+        /// A probe's detector keys (detection on this thread only).
+        var keys = ScanDetection.ProbeKeys()
     }
 
     /// Packets between a frame's decoding and its handling (a power of two).
@@ -151,7 +153,10 @@ public struct SensorPipeline {
         let trafficClass = classifier.classify(pending.pointee.record)
         pending.pointee.trafficClass = trafficClass
         if countsHours { countries.prefetch(pending.pointee.record.source) }
-        if worker == nil { inlineDetection.prefetchBuckets(pending.pointee.record, as: trafficClass) }
+        if worker == nil {
+            if trafficClass == .probe { pending.pointee.keys = ScanDetection.ProbeKeys(pending.pointee.record) }
+            inlineDetection.prefetchBuckets(pending.pointee.record, as: trafficClass, keys: pending.pointee.keys)
+        }
     }
 
     @inline(__always)
@@ -159,7 +164,9 @@ public struct SensorPipeline {
         // Further down the ring, the lines asked for earlier have arrived:
         // what they point to can be found and asked for in turn.
         if let earlier = waitingPacket(enqueued &- Self.lookahead / 3) {
-            if worker == nil { inlineDetection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass) }
+            if worker == nil {
+                inlineDetection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass, keys: earlier.pointee.keys)
+            }
             if countsHours { hourly.prefetchRow(earlier.pointee.record, row: countRow(earlier)) }
         }
         if countsHours, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3) {
@@ -198,13 +205,13 @@ public struct SensorPipeline {
         let pending = ring.base + (handled & (Self.lookahead - 1))
         handled &+= 1
         handle(pending.pointee.record, failure: pending.pointee.failure, capturedLength: pending.pointee.capturedLength,
-               as: pending.pointee.trafficClass)
+               as: pending.pointee.trafficClass, keys: pending.pointee.keys)
     }
 
     /// Where a decoded frame goes, in order.
     @inline(__always)
     private mutating func handle(_ record: PacketRecord, failure: DecodeFailure?, capturedLength: Int,
-                                 as trafficClass: TrafficClass) {
+                                 as trafficClass: TrafficClass, keys: ScanDetection.ProbeKeys) {
         tally.countFrame(capturedLength: capturedLength, wireLength: record.wireLength)
         if let failure {
             tally.count(failure)
@@ -226,7 +233,7 @@ public struct SensorPipeline {
         if let workerReference {
             workerReference._withUnsafeGuaranteedRef { $0.submit(record, as: trafficClass) }
         } else {
-            inlineDetection.observe(record, as: trafficClass)
+            inlineDetection.observe(record, as: trafficClass, keys: keys)
         }
     }
 

@@ -29,6 +29,8 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
         var trafficClass = TrafficClass.other
         /// The packet, or (other kinds) only its time.
         var record = PacketRecord()
+        /// A probe's table keys, from the look-ahead.
+        var keys = ScanDetection.ProbeKeys()
     }
 
     /// What the worker publishes for the capture thread.
@@ -165,7 +167,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
                 let item = base + index
                 switch item.pointee.kind {
                 case .packet:
-                    detection.observe(item.pointee.record, as: item.pointee.trafficClass)
+                    detection.observe(item.pointee.record, as: item.pointee.trafficClass, keys: item.pointee.keys)
                 case .advance:
                     detection.advance(to: item.pointee.record.time)
                 case .replaceCountries:
@@ -183,16 +185,27 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     }
 
     /// The batch is in memory already, so the look-ahead is a look at later
-    /// items: their buckets eight packets ahead, their windows four ahead
-    /// (the two steps of `SensorPipeline`'s look-ahead ring).
+    /// items: their keys and buckets eight packets ahead, their windows four
+    /// ahead (the two steps of `SensorPipeline`'s look-ahead ring).
     @inline(__always)
     private static func prefetch(_ base: UnsafeMutablePointer<Item>, _ index: Int, _ count: Int, for detection: ScanDetection) {
+        if index == 0 {  // the batch's first items had no look-ahead of their own
+            for early in 0..<min(8, count) where base[early].kind == .packet { computeKeys(base + early) }
+        }
         if index &+ 8 < count, base[index &+ 8].kind == .packet {
-            detection.prefetchBuckets(base[index &+ 8].record, as: base[index &+ 8].trafficClass)
+            let later = base + (index &+ 8)
+            computeKeys(later)
+            detection.prefetchBuckets(later.pointee.record, as: later.pointee.trafficClass, keys: later.pointee.keys)
         }
         if index &+ 4 < count, base[index &+ 4].kind == .packet {
-            detection.prefetchWindows(base[index &+ 4].record, as: base[index &+ 4].trafficClass)
+            let later = base + (index &+ 4)
+            detection.prefetchWindows(later.pointee.record, as: later.pointee.trafficClass, keys: later.pointee.keys)
         }
+    }
+
+    @inline(__always)
+    private static func computeKeys(_ item: UnsafeMutablePointer<Item>) {
+        if item.pointee.trafficClass == .probe { item.pointee.keys = ScanDetection.ProbeKeys(item.pointee.record) }
     }
 
     private func publish(_ detection: inout ScanDetection) {

@@ -54,8 +54,14 @@ public struct ScanDetection {
     }
 
     public mutating func observe(_ packet: PacketRecord, as trafficClass: TrafficClass) {
+        observe(packet, as: trafficClass, keys: trafficClass == .probe ? ProbeKeys(packet) : ProbeKeys())
+    }
+
+    /// `observe`, with the probe's keys computed already (for the look-ahead).
+    @inline(__always)
+    mutating func observe(_ packet: PacketRecord, as trafficClass: TrafficClass, keys: ProbeKeys) {
         switch trafficClass {
-        case .probe: observeProbe(packet)
+        case .probe: observeProbe(packet, keys: keys)
         case .backscatter: observeBackscatter(packet)
         case .localOutbound: walk.observeReply(fromLocal: packet)
         case .other: break
@@ -80,18 +86,19 @@ public struct ScanDetection {
 
     // MARK: Probes
 
-    /// The table keys of one probe: computed for the look-ahead and again
-    /// when the probe is processed (a few multiplications, against a cache
-    /// miss per table saved).
+    /// The table keys of one probe, computed once when the look-ahead first
+    /// meets the packet and kept beside it until it is processed.
     struct ProbeKeys {
-        let port: UInt16
-        let target: UInt32
-        let sourceElement: UInt32
-        let sourceKey: UInt64
-        let vertical: UInt64
-        let sweep: UInt64
-        let block: UInt64
-        let flood: UInt64
+        var port: UInt16 = 0
+        var target: UInt32 = 0
+        var sourceElement: UInt32 = 0
+        var sourceKey: UInt64 = 0
+        var vertical: UInt64 = 0
+        var sweep: UInt64 = 0
+        var block: UInt64 = 0
+        var flood: UInt64 = 0
+
+        init() {}
 
         @inline(__always)
         init(_ packet: PacketRecord) {
@@ -111,10 +118,9 @@ public struct ScanDetection {
     /// this packet's detectors will touch. A key with an open episode skips
     /// its window (the ledger counts it), so its lines are not asked for.
     @inline(__always)
-    func prefetchBuckets(_ packet: PacketRecord, as trafficClass: TrafficClass) {
+    func prefetchBuckets(_ packet: PacketRecord, as trafficClass: TrafficClass, keys: ProbeKeys) {
         switch trafficClass {
         case .probe:
-            let keys = ProbeKeys(packet)
             fingerprints.prefetch(source: keys.sourceKey)
             if !ledger.mayBeActive(keys.vertical) { vertical.prefetchBucket(keys.vertical) }
             if !ledger.mayBeActive(keys.sweep) { horizontal.prefetchBucket(keys.sweep) }
@@ -133,10 +139,9 @@ public struct ScanDetection {
 
     /// Look-ahead, second step (the buckets are in cache by now): the windows.
     @inline(__always)
-    func prefetchWindows(_ packet: PacketRecord, as trafficClass: TrafficClass) {
+    func prefetchWindows(_ packet: PacketRecord, as trafficClass: TrafficClass, keys: ProbeKeys) {
         switch trafficClass {
         case .probe:
-            let keys = ProbeKeys(packet)
             if !ledger.mayBeActive(keys.vertical) { vertical.prefetchWindow(keys.vertical) }
             if !ledger.mayBeActive(keys.sweep) { horizontal.prefetchWindow(keys.sweep) }
             if !ledger.mayBeActive(keys.block) {
@@ -151,9 +156,8 @@ public struct ScanDetection {
         }
     }
 
-    private mutating func observeProbe(_ packet: PacketRecord) {
+    private mutating func observeProbe(_ packet: PacketRecord, keys: ProbeKeys) {
         let now = packet.time.nanoseconds
-        let keys = ProbeKeys(packet)
         let port = keys.port
         let source = packet.source
         let target = keys.target
