@@ -88,6 +88,9 @@ public struct SensorPipeline {
         var trafficClass = TrafficClass.other
         /// A probe's detector keys (detection on this thread only).
         var keys = ScanDetection.ProbeKeys()
+        /// The packet's hourly row, once the look-ahead has looked its country up.
+        var row = CountRow(packed: 0)
+        var rowKnown = false
     }
 
     /// Packets between a frame's decoding and its handling (a power of two).
@@ -147,6 +150,7 @@ public struct SensorPipeline {
         enqueued &+= 1
         let time = time.clamped  // the readers clamp already; a caller that did not cannot make arithmetic overflow
         pending.pointee.capturedLength = frame.count
+        pending.pointee.rowKnown = false
         pending.pointee.failure = FrameDecoder.decode(frame, linkType: linkType, time: time, wireLength: wireLength,
                                                       into: &pending.pointee.record)
         guard pending.pointee.failure == nil else { return }
@@ -167,10 +171,14 @@ public struct SensorPipeline {
             if worker == nil {
                 inlineDetection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass, keys: earlier.pointee.keys)
             }
-            if countsHours { hourly.prefetchRow(earlier.pointee.record, row: countRow(earlier)) }
+            if countsHours {
+                earlier.pointee.row = countRow(earlier)
+                earlier.pointee.rowKnown = true
+                hourly.prefetchRow(earlier.pointee.record, row: earlier.pointee.row)
+            }
         }
-        if countsHours, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3) {
-            hourly.prefetchPairs(earlier.pointee.record, row: countRow(earlier))
+        if countsHours, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3), earlier.pointee.rowKnown {
+            hourly.prefetchPairs(earlier.pointee.record, row: earlier.pointee.row)
         }
     }
 
@@ -204,14 +212,17 @@ public struct SensorPipeline {
     private mutating func handleOldest() {
         let pending = ring.base + (handled & (Self.lookahead - 1))
         handled &+= 1
+        if countsHours && !pending.pointee.rowKnown && pending.pointee.failure == nil {
+            pending.pointee.row = countRow(pending)
+        }
         handle(pending.pointee.record, failure: pending.pointee.failure, capturedLength: pending.pointee.capturedLength,
-               as: pending.pointee.trafficClass, keys: pending.pointee.keys)
+               as: pending.pointee.trafficClass, keys: pending.pointee.keys, row: pending.pointee.row)
     }
 
     /// Where a decoded frame goes, in order.
     @inline(__always)
     private mutating func handle(_ record: PacketRecord, failure: DecodeFailure?, capturedLength: Int,
-                                 as trafficClass: TrafficClass, keys: ScanDetection.ProbeKeys) {
+                                 as trafficClass: TrafficClass, keys: ScanDetection.ProbeKeys, row: CountRow) {
         tally.countFrame(capturedLength: capturedLength, wireLength: record.wireLength)
         if let failure {
             tally.count(failure)
@@ -222,8 +233,6 @@ public struct SensorPipeline {
         tally.count(record)
         byClass[Int(trafficClass.rawValue)] &+= 1
         if countsHours {
-            let row = CountRow(trafficClass: trafficClass, transport: record.transport,
-                               port: ScanDetection.servicePort(record), country: countries.code(of: record.source))
             hourly.add(record, row: row)
             if record.time.seconds != lastHourCheck {  // once per second of packet time
                 lastHourCheck = record.time.seconds
