@@ -42,7 +42,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     }
 
     static let batchSize = 512
-    static let batches = 8
+    static let batches = 16
 
     private let items = ZeroedStorage<Item>(count: batchSize * batches)
     private let counts = ZeroedStorage<Int>(count: batches)
