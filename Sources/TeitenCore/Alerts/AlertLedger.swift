@@ -62,6 +62,10 @@ public struct AlertLedger {
     private let openByFilterSlot = ZeroedStorage<UInt32>(count: filterMask + 1)
     private static let filterMask = 0xFFFF
     private var nextID: UInt64 = 1
+    /// No open episode can end before this packet time (nanoseconds): the
+    /// earliest end when it was last computed, and episodes only move their
+    /// ends later. `expire` looks through the episodes only once it passes.
+    private var earliestEnd = Int64.max
     private var currentSecond: Int64 = .min
     private var linesThisSecond = 0
     /// Alert lines ready to be written, oldest first.
@@ -107,6 +111,13 @@ public struct AlertLedger {
         if episodes.updateValue(episode, forKey: key) == nil {
             openByFilterSlot[Int(truncatingIfNeeded: key) & Self.filterMask] &+= 1
         }
+        earliestEnd = min(earliestEnd, Self.end(of: episode))
+    }
+
+    /// The packet time after which an episode idle since its last packet ends.
+    @inline(__always)
+    private static func end(of episode: Episode) -> Int64 {
+        episode.lastSeen.nanoseconds &+ Int64(episode.opening.windowSeconds) &* 1_000_000_000
     }
 
     /// Adds a packet to an open episode; returns false when `key` has none.
@@ -146,10 +157,12 @@ public struct AlertLedger {
 
     /// Ends every episode idle for longer than its window at `now`.
     mutating func expire(now: PacketTime) {
+        guard now.nanoseconds > earliestEnd else { return }
         var ended: [UInt64] = []
-        for (key, episode) in episodes
-        where now.nanoseconds - episode.lastSeen.nanoseconds > Int64(episode.opening.windowSeconds) * 1_000_000_000 {
-            ended.append(key)
+        earliestEnd = .max
+        for (key, episode) in episodes {
+            let end = Self.end(of: episode)
+            if now.nanoseconds > end { ended.append(key) } else { earliestEnd = min(earliestEnd, end) }
         }
         // Oldest first, so the stream reads in time order.
         ended.sort { episodes[$0]!.lastSeen < episodes[$1]!.lastSeen }
