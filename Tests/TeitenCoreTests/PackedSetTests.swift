@@ -52,3 +52,33 @@ struct PackedSetTests {
         #expect(copy[0] == 42 && map[0] == 7)
     }
 }
+
+/// Distinct counts: exact to 4,096 elements, then HyperLogLog estimates
+/// within their documented error (checked at four standard errors, so the
+/// test fails on a broken sketch, not on chance).
+@Suite("Distinct counts")
+struct DistinctCountTests {
+    @Test(arguments: [(DistinctCount.episodeRegisterBits, 0.033), (DistinctCount.rowRegisterBits, 0.017)])
+    func exactThenWithinItsError(registerBits: Int, standardError: Double) {
+        var count = DistinctCount(registerBits: registerBits)
+        var generator = SystemRandomNumberGenerator()
+        var inserted = Set<UInt64>()
+        while inserted.count < DistinctCount.exactLimit {
+            let element = generator.next() as UInt64
+            #expect(count.insert(element) == inserted.insert(element).inserted)
+        }
+        #expect(count.isExact && count.count == DistinctCount.exactLimit)
+        for (index, element) in inserted.enumerated() where index % 3 == 0 { count.insert(element) }  // repeats
+        #expect(count.count == DistinctCount.exactLimit)
+
+        for target in [20_000, 200_000] {
+            while inserted.count < target { let element = generator.next() as UInt64; inserted.insert(element); count.insert(element) }
+            #expect(!count.isExact)
+            let error = abs(Double(count.count) - Double(target)) / Double(target)
+            #expect(error < 4 * standardError, "\(count.count) for \(target) distinct")
+        }
+        var sketch = DistinctCount.sketch(registerBits: registerBits)
+        for element in inserted { sketch.insert(element) }
+        #expect(abs(Double(sketch.count) - Double(inserted.count)) / Double(inserted.count) < 4 * standardError)
+    }
+}

@@ -158,7 +158,7 @@ public struct HourCounts: Sendable {
         let key = Int32(row)
         if sketches[key] == nil {
             guard sketches.count < maximumSketches else { return }  // a lower bound for this row
-            sketches[key] = .sketch()
+            sketches[key] = .sketch(registerBits: DistinctCount.rowRegisterBits)
         }
         sketches[key]!.insert(pair)
     }
