@@ -182,3 +182,44 @@ struct MaxMindDatabaseTests {
         #expect(throws: CountryDatabase.LoadError.self) { try database.load(path: truncated) }
     }
 }
+
+/// The /24 table (`IPv4BlockCountries`) shortcuts the binary search and must
+/// answer exactly as the search does: ranges sharing a /24, a range inside
+/// a /24, overlapping and duplicate ranges (the search answers from the
+/// last range starting at or before an address), and more countries than
+/// the table numbers. (The real database is checked against an independent
+/// search in `CountryDatabaseTests.theRealDatabaseWhenInstalled`.)
+@Suite("Country /24 table")
+struct IPv4BlockCountriesTests {
+    @Test func answersAsTheSearchDoes() throws {
+        func value(_ text: String) -> UInt32 { IPAddress(text)!.ipv4 }
+        var lines = [
+            "\(value("1.2.3.0")),\(value("1.2.3.99")),XA", "\(value("1.2.3.100")),\(value("1.2.3.255")),XB",  // one /24, two ranges
+            "\(value("2.0.0.0")),\(value("2.0.1.127")),SE",  // a whole /24 and half of the next
+            "\(value("2.5.5.10")),\(value("2.5.5.20")),NO",  // inside one /24
+            "\(value("3.0.0.0")),\(value("3.0.3.255")),DK", "\(value("3.0.1.0")),\(value("3.0.1.255")),FI",  // overlapping
+            "\(value("4.0.0.0")),\(value("4.0.0.255")),IS", "\(value("4.0.0.0")),\(value("4.0.1.255")),EE",  // same start
+            "\(value("5.0.0.0")),\(value("5.0.0.255")),??",
+        ]
+        var codes: [String] = []  // 300 more countries, one /24 each: past the table's 254 numbers
+        for first in UInt8(ascii: "A")...UInt8(ascii: "Z") {
+            for second in UInt8(ascii: "A")...UInt8(ascii: "Z") where codes.count < 300 {
+                codes.append(String(decoding: [first, second], as: UTF8.self))
+            }
+        }
+        for (index, code) in codes.enumerated() {
+            let start = value("10.0.0.0") + UInt32(index) << 8
+            lines.append("\(start),\(start + 255),\(code)")
+        }
+        let database = try CountryDatabaseTests.load(lines.joined(separator: "\n") + "\n")
+        let cases: [(String, String)] = [
+            ("1.2.3.0", "XA"), ("1.2.3.99", "XA"), ("1.2.3.100", "XB"), ("1.2.3.255", "XB"), ("1.2.2.255", "ZZ"), ("1.2.4.0", "ZZ"),
+            ("2.0.0.0", "SE"), ("2.0.0.200", "SE"), ("2.0.1.127", "SE"), ("2.0.1.128", "ZZ"), ("2.0.2.0", "ZZ"),
+            ("2.5.5.9", "ZZ"), ("2.5.5.10", "NO"), ("2.5.5.20", "NO"), ("2.5.5.21", "ZZ"),
+            ("3.0.0.5", "DK"), ("3.0.1.5", "FI"), ("3.0.2.5", "ZZ"), ("3.0.3.255", "ZZ"),  // what the search answers
+            ("4.0.0.5", "EE"), ("4.0.1.5", "EE"), ("5.0.0.1", "ZZ"),
+            ("10.0.0.1", codes[0]), ("10.0.253.7", codes[253]), ("10.0.254.7", codes[254]), ("10.1.43.255", codes[299]),
+        ]
+        for (address, country) in cases { #expect(database.country(of: IPAddress(address)!) == country, "\(address)") }
+    }
+}

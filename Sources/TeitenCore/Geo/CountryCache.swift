@@ -7,11 +7,18 @@ internal import PacketDecoding
 ///
 /// A slot is one word: the address tagged with bit 32 (0 means empty) in
 /// the high bits, the country code in the low 16, so a hit costs one load.
+///
+/// A database that answers IPv4 in one load (its /24 table, no MaxMind
+/// file behind it) is asked directly: the cache would only add a line.
 struct CountryCache {
     let database: CountryDatabase
     private let slots = ZeroedStorage<UInt64>(count: 65536)
+    private let direct: Bool
 
-    init(database: CountryDatabase) { self.database = database }
+    init(database: CountryDatabase) {
+        self.database = database
+        direct = database.answersIPv4Directly
+    }
 
     /// Look-ahead (SensorPipeline): the line of `address`'s slot, and
     /// where the database's search would start should the slot not hold it
@@ -19,13 +26,13 @@ struct CountryCache {
     @inline(__always)
     func prefetch(_ address: IPAddress) {
         guard address.isIPv4 else { return }
-        slots.prefetch(Self.slot(address.ipv4))
+        if !direct { slots.prefetch(Self.slot(address.ipv4)) }
         database.prefetch(address)
     }
 
     @inline(__always)
     func code(of address: IPAddress) -> UInt16 {
-        guard address.isIPv4 else { return database.code(of: address) }
+        guard address.isIPv4 && !direct else { return database.code(of: address) }
         let value = address.ipv4
         let slot = Self.slot(value)
         let tag = (UInt64(value) | 1 << 32) << 16

@@ -8,7 +8,8 @@ internal import CPrefetch
 /// Debian's `tor-geoipdb` ships (`/usr/share/tor/geoip` with `start,end,CC`
 /// lines of integers, `/usr/share/tor/geoip6` with `start,end,CC` lines of
 /// IPv6 text; CC BY-SA 4.0), held in sorted arrays and binary-searched
-/// (never a per-address dictionary), and/or MaxMind DB files through
+/// (never a per-address dictionary; most IPv4 addresses are answered from a
+/// /24 table built from the ranges, `IPv4BlockCountries`), and/or MaxMind DB files through
 /// libmaxminddb (`MaxMindDatabase`). The format of each file is recognised
 /// from its content. An address is answered by the range files first, then
 /// by the MaxMind files in the order given. Unknown, private, reserved and
@@ -31,6 +32,8 @@ public struct CountryDatabase: Sendable {
     /// Each range's end (high 32 bits) and code (low 16), side by side, so
     /// that a lookup touches the starts it searches and one more line.
     private var v4EndsAndCodes: [UInt64] = []
+    /// Every /24's country, or "search": most IPv4 lookups are one load.
+    private var v4Blocks: IPv4BlockCountries?
     private var v6Starts: [IPAddress] = []
     private var v6Ends: [IPAddress] = []
     private var v6Codes: [UInt16] = []
@@ -99,13 +102,25 @@ public struct CountryDatabase: Sendable {
         }
         v4Index[65536] = Int32(v4Starts.count - 1)
         v4EndsAndCodes = zip(v4Ends, v4Codes).map { UInt64($0) << 32 | UInt64($1) }
+        if v4Blocks?.rangeCount != v4Starts.count {
+            v4Blocks = v4Starts.isEmpty ? nil
+                : IPv4BlockCountries(starts: v4Starts, ends: v4Ends, codes: v4Codes, unknownCode: Self.unknown)
+        }
     }
+
+    /// Whether every IPv4 lookup is answered by the ranges alone, cheaply:
+    /// no MaxMind file to ask after them, and the /24 table built.
+    var answersIPv4Directly: Bool { v4Blocks != nil && maxMind.isEmpty }
 
     /// Look-ahead (SensorPipeline): the lines where a search for `address`
     /// starts, for a source the country cache may not hold.
     @inline(__always)
     func prefetch(_ address: IPAddress) {
         guard address.isIPv4, !v4Index.isEmpty else { return }
+        if let v4Blocks {
+            v4Blocks.prefetch(address.ipv4)
+            return
+        }
         let first = Int(max(0, v4Index[Int(address.ipv4 >> 16)]))
         v4Starts.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + first) }
         v4EndsAndCodes.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + first) }
@@ -165,6 +180,7 @@ public struct CountryDatabase: Sendable {
         if address.isIPv4 {
             guard !v4Starts.isEmpty else { return Self.unknown }
             let value = address.ipv4
+            if let code = v4Blocks?.code(of: value) { return code }
             let block = Int(value >> 16)
             // The answer is the last range starting at or before `value`: at
             // or after this /16's first candidate, before the next /16's.
