@@ -58,8 +58,10 @@ public struct AlertLedger {
     /// Open episodes per `key & filterMask`: a zero answers "no episode"
     /// without hashing the key into `episodes` (the answer for almost every
     /// packet of almost every source). Counts, not bits, so closing one
-    /// episode leaves the others sharing its counter visible.
-    private let openByFilterSlot = ZeroedStorage<UInt32>(count: filterMask + 1)
+    /// episode leaves the others sharing its counter visible; one byte each
+    /// (64 KiB, which stays in cache), and a counter that reaches 255 stays
+    /// there: "maybe" for good, never a wrong "no".
+    private let openByFilterSlot = ZeroedStorage<UInt8>(count: filterMask + 1)
     private static let filterMask = 0xFFFF
     private var nextID: UInt64 = 1
     /// No open episode can end before this packet time (nanoseconds): the
@@ -109,7 +111,8 @@ public struct AlertLedger {
             outbox.append(line(episode, phase: .start, at: time))
         }
         if episodes.updateValue(episode, forKey: key) == nil {
-            openByFilterSlot[Int(truncatingIfNeeded: key) & Self.filterMask] &+= 1
+            let slot = Int(truncatingIfNeeded: key) & Self.filterMask
+            if openByFilterSlot[slot] < .max { openByFilterSlot[slot] += 1 }
         }
         earliestEnd = min(earliestEnd, Self.end(of: episode))
     }
@@ -188,7 +191,8 @@ public struct AlertLedger {
 
     private mutating func close(_ key: UInt64, at time: PacketTime) {
         guard let episode = episodes.removeValue(forKey: key) else { return }
-        openByFilterSlot[Int(truncatingIfNeeded: key) & Self.filterMask] &-= 1
+        let slot = Int(truncatingIfNeeded: key) & Self.filterMask
+        if openByFilterSlot[slot] < .max { openByFilterSlot[slot] -= 1 }
         if episode.written { outbox.append(line(episode, phase: .end, at: max(time, episode.lastSeen))) }
     }
 
