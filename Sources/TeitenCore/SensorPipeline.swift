@@ -205,6 +205,14 @@ public struct SensorPipeline {
         worker?.flush()
     }
 
+    /// `drain`, then waits until the detection thread has processed what it
+    /// was handed and published its alert lines (a live capture's quiet
+    /// moments; before the alert file is reopened).
+    public mutating func settle() {
+        drain()
+        worker?.settle()
+    }
+
     /// Frames enqueued but not handled yet.
     public var waiting: Int { enqueued &- handled }
 

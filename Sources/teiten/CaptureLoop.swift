@@ -103,6 +103,7 @@ final class CaptureLoop<Source: FrameSource> {
                 // Nothing ready: sleep until packets, a stop, or the tick interval.
                 handle.waitForFrames(timeoutMilliseconds: CaptureLoopTiming.idleWaitMilliseconds, wakeDescriptor: StopSignal.wakeDescriptor)
                 pipeline.tick(wallTime: MonotonicClock.wallTime())
+                pipeline.settle()  // a quiet link: the detection thread's lines go out now
                 if pipeline.hasAlerts || pipeline.hasFinishedHours { handOver(&pipeline) }
                 hangup(&pipeline)
                 saveCheckpointIfDue(pipeline, last: &lastCheckpoint)
@@ -152,6 +153,8 @@ final class CaptureLoop<Source: FrameSource> {
     private func hangup(_ pipeline: inout SensorPipeline) {
         if OperatorSignals.take(SIGHUP) {
             log.info("SIGHUP: reopening \(alerts?.path ?? "no alert file") and reloading the country database")
+            pipeline.settle()  // lines of packets before the signal go to the file being rotated away
+            handOver(&pipeline)
             alerts?.reopen()
             countries.begin()
         }

@@ -64,10 +64,9 @@ public struct AlertLedger {
     private let openByFilterSlot = ZeroedStorage<UInt8>(count: filterMask + 1)
     private static let filterMask = 0xFFFF
     private var nextID: UInt64 = 1
-    /// No open episode can end before this packet time (nanoseconds): the
-    /// earliest end when it was last computed, and episodes only move their
-    /// ends later. `expire` looks through the episodes only once it passes.
-    private var earliestEnd = Int64.max
+    /// Every open episode under its end as last known (they only move later):
+    /// `expire` looks at the episodes that may have ended, not at all of them.
+    private var deadlines = DeadlineHeap()
     private var currentSecond: Int64 = .min
     private var linesThisSecond = 0
     /// Alert lines ready to be written, oldest first.
@@ -114,7 +113,7 @@ public struct AlertLedger {
             let slot = Int(truncatingIfNeeded: key) & Self.filterMask
             if openByFilterSlot[slot] < .max { openByFilterSlot[slot] += 1 }
         }
-        earliestEnd = min(earliestEnd, Self.end(of: episode))
+        deadlines.push(.init(deadline: Self.end(of: episode), key: key, episode: episode.id))
     }
 
     /// The packet time after which an episode idle since its last packet ends.
@@ -160,12 +159,12 @@ public struct AlertLedger {
 
     /// Ends every episode idle for longer than its window at `now`.
     mutating func expire(now: PacketTime) {
-        guard now.nanoseconds > earliestEnd else { return }
         var ended: [UInt64] = []
-        earliestEnd = .max
-        for (key, episode) in episodes {
-            let end = Self.end(of: episode)
-            if now.nanoseconds > end { ended.append(key) } else { earliestEnd = min(earliestEnd, end) }
+        while let earliest = deadlines.earliest, now.nanoseconds > earliest {
+            var entry = deadlines.pop()!
+            guard let episode = episodes[entry.key], episode.id == entry.episode else { continue }  // ended already
+            entry.deadline = Self.end(of: episode)
+            if now.nanoseconds > entry.deadline { ended.append(entry.key) } else { deadlines.push(entry) }
         }
         // Oldest first, so the stream reads in time order.
         ended.sort { episodes[$0]!.lastSeen < episodes[$1]!.lastSeen }
@@ -176,6 +175,7 @@ public struct AlertLedger {
     mutating func finish(now: PacketTime) {
         let keys = episodes.keys.sorted { episodes[$0]!.id < episodes[$1]!.id }
         for key in keys { close(key, at: now) }
+        deadlines.removeAll()
     }
 
     /// Hands over the lines written since the last call.

@@ -50,12 +50,15 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     private let free = DispatchSemaphore(value: batches)
     private let shared: Mutex<Shared>
     private let alertsWaiting = Atomic<Bool>(false)
+    /// Batches the worker has finished (published its alerts for).
+    private let batchesDone = Atomic<Int>(0)
     private var thread = pthread_t()
 
     // Capture thread only.
     private var producerBatch = 0
     private var producerCount = 0
     private var producerHoldsBatch = false
+    private var batchesSent = 0
     private(set) var finished = false
 
     // Worker thread only until `finish` has joined it; then the capture thread's.
@@ -101,7 +104,17 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
         counts[producerBatch] = producerCount
         producerHoldsBatch = false
         producerBatch = (producerBatch + 1) % Self.batches
+        batchesSent += 1
         filled.signal()
+    }
+
+    /// Hands over what waits and returns once the worker has processed it
+    /// and published its alerts (at most `batches` batches: milliseconds).
+    /// For quiet moments of a live capture, and before the alert file is
+    /// reopened, so lines go out without waiting for more traffic.
+    func settle() {
+        flush()
+        while batchesDone.load(ordering: .acquiring) < batchesSent { usleep(100) }
     }
 
     /// The run ends at `time`: every open episode ends; the thread exits and
@@ -178,6 +191,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
                 }
             }
             publish(&detection)
+            batchesDone.add(1, ordering: .releasing)
             free.signal()
             if ended { return }
             batch = (batch + 1) % Self.batches
