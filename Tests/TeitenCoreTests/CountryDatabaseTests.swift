@@ -222,4 +222,21 @@ struct IPv4BlockCountriesTests {
         ]
         for (address, country) in cases { #expect(database.country(of: IPAddress(address)!) == country, "\(address)") }
     }
+
+    /// Seventy thousand /24s shared with the unknown (a tiny range in each):
+    /// all go to the search, with its answers.
+    @Test func moreSharedBlocksThanTheTableHolds() throws {
+        let base = IPAddress("20.0.0.0")!.ipv4
+        let text = (0..<70_000).map { index in
+            let start = base + UInt32(index) << 8 + 10
+            return "\(start),\(start + 5),\(index % 2 == 0 ? "JP" : "KR")"
+        }.joined(separator: "\n") + "\n"
+        let database = try CountryDatabaseTests.load(text)
+        for index in [0, 1, 65_278, 65_279, 65_280, 69_999] {
+            let start = base + UInt32(index) << 8 + 10
+            #expect(database.country(of: IPAddress(ipv4: start)) == (index % 2 == 0 ? "JP" : "KR"), "\(index)")
+            #expect(database.country(of: IPAddress(ipv4: start + 5)) == (index % 2 == 0 ? "JP" : "KR"), "\(index)")
+            #expect(database.country(of: IPAddress(ipv4: start - 1)) == "ZZ" && database.country(of: IPAddress(ipv4: start + 6)) == "ZZ")
+        }
+    }
 }
