@@ -1,7 +1,7 @@
 public import PacketDecoding
 
 /// The ordered pipeline, one per capture thread. Every frame enters at
-/// `process(frame:time:wireLength:)` and goes, in this order:
+/// `enqueue` (or `process`) and goes, in this order:
 ///
 /// 1. `FrameDecoder` (module PacketDecoding): bytes → `PacketRecord`, or a
 ///    named `DecodeFailure`;
@@ -25,13 +25,19 @@ public import PacketDecoding
 /// loop therefore calls `enqueue`, which decodes a frame into a ring of
 /// `lookahead` packets and asks the caches (software prefetch) for the
 /// lines that packet will need: its detector buckets and country slot on
-/// entering the ring, its detector windows halfway through; the packet is
+/// entering the ring, its detector windows and hourly row a third of the
+/// way through, its hourly pairs two thirds of the way; the packet is
 /// handled, in arrival order, when it leaves the ring. The misses of many
 /// packets then overlap. `drain` empties the ring (end of input, quiet
 /// link, shutdown); `process` is `enqueue` and `drain` for a single frame.
 ///
+/// With `Configuration.detectionThread`, stage 6 runs on a thread of its own
+/// (`DetectionWorker`), fed in order from `handle`; it does its own
+/// look-ahead within the batches it is handed.
+///
 /// Not thread-safe by design: it is owned by the capture loop. Its tables
-/// are held by reference, so it must not be copied while it runs.
+/// are held by reference, so it must not be copied while it runs; with a
+/// detection thread, call `finish()` before dropping it (the thread ends there).
 public struct SensorPipeline {
     /// What the pipeline is told at start-up.
     public struct Configuration: Sendable {

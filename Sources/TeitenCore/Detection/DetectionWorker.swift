@@ -64,16 +64,21 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     // Worker thread only until `finish` has joined it; then the capture thread's.
     private(set) var detection: ScanDetection
 
-    init(_ detection: ScanDetection) {
+    /// Nil when the thread cannot be started (a task limit, say): the
+    /// pipeline then detects on its own thread, more slowly but the same.
+    init?(_ detection: ScanDetection) {
         self.detection = detection
         shared = Mutex(Shared(statistics: DetectionStatistics(detection)))
-        let context = Unmanaged.passRetained(self).toOpaque()
+        let context = Unmanaged.passRetained(self)
         let status = pthread_create(&thread, nil, { context in
             let worker = Unmanaged<DetectionWorker>.fromOpaque(context!).takeRetainedValue()
             worker.run()
             return nil
-        }, context)
-        if status != 0 { fatalError("cannot start the detection thread: \(String(cString: strerror(status)))") }  // at start-up only
+        }, context.toOpaque())
+        guard status == 0 else {
+            context.release()
+            return nil
+        }
     }
 
     // MARK: Capture thread
