@@ -35,7 +35,10 @@ public enum FuzzHarness {
     /// memory-mapped reader, which must return the same records (a
     /// differential check); every frame goes through the full pipeline
     /// (decoder, classifier, hourly counts, every detector, the alert
-    /// ledger), then the alerts are encoded as JSON, the hours as CSV, and
+    /// ledger) twice: frame by frame on one thread, and as `teiten run`
+    /// reads files, through the look-ahead ring with the detection thread;
+    /// the two must give the same alerts and hours (a second differential
+    /// check). Then the alerts are encoded as JSON, the hours as CSV, and
     /// the open hours go through a checkpoint and back. Tables are small so
     /// that an input runs quickly; their code paths are those used at full size.
     public static func replayCaptureFile(path: String) {
@@ -77,6 +80,11 @@ public enum FuzzHarness {
 
     private static func run<Source: FrameSource>(_ source: Source, comparingWith other: MappedCaptureFile?) {
         var pipeline = SensorPipeline(linkType: source.linkType, configuration: configuration)
+        // The way `teiten run` reads files: the look-ahead ring and the
+        // detection thread. It must find exactly what frame-by-frame finds.
+        var threadedConfiguration = configuration
+        threadedConfiguration.detectionThread = true
+        var threaded = SensorPipeline(linkType: source.linkType, configuration: threadedConfiguration)
         if let other { precondition(other.linkType == source.linkType, "the readers disagree on the link type") }
         var frames = 0
         reading: while frames < 100_000 {
@@ -92,6 +100,7 @@ public enum FuzzHarness {
                                  + "libpcap \(frame.time.nanoseconds) ns, \(frame.bytes.count)/\(frame.wireLength) bytes")
                 }
                 pipeline.process(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
+                threaded.enqueue(frame: frame.bytes, time: frame.time, wireLength: frame.wireLength)
                 frames += 1
             case .none: continue
             case .end, .failed: break reading
@@ -101,7 +110,13 @@ public enum FuzzHarness {
         let restored = try? HourCheckpoint.decode(HourCheckpoint.encode(open))
         precondition(restored?.count == open.count, "a checkpoint did not read back")
         pipeline.finish()
-        for alert in pipeline.takeAlerts() { _ = AlertJSON.line(alert, sensor: "fuzz") }
-        for hour in pipeline.takeFinishedHours() { _ = CountFileFormat.csv(hour) }
+        threaded.finish()
+        let alerts = pipeline.takeAlerts(), hours = pipeline.takeFinishedHours()
+        precondition(threaded.takeAlerts() == alerts, "the detection thread's alerts differ from inline detection's")
+        let threadedHours = threaded.takeFinishedHours()
+        precondition(threadedHours.map(\.rows) == hours.map(\.rows) && threadedHours.map(\.packets) == hours.map(\.packets)
+                     && threadedHours.map(\.sources) == hours.map(\.sources), "the look-ahead ring's hours differ")
+        for alert in alerts { _ = AlertJSON.line(alert, sensor: "fuzz") }
+        for hour in hours { _ = CountFileFormat.csv(hour) }
     }
 }
