@@ -122,13 +122,7 @@ public struct ScanDetection {
         switch trafficClass {
         case .probe:
             fingerprints.prefetch(source: keys.sourceKey)
-            if !ledger.mayBeActive(keys.vertical) { vertical.prefetchBucket(keys.vertical) }
-            if !ledger.mayBeActive(keys.sweep) { horizontal.prefetchBucket(keys.sweep) }
-            if !ledger.mayBeActive(keys.block) {
-                blockPorts.prefetchBucket(keys.block)
-                blockTargets.prefetchBucket(keys.block)
-            }
-            if !ledger.mayBeActive(keys.flood) { flood.prefetchBucket(keys.flood) }
+            forEachWindow(of: keys) { table, key in table.prefetchBucket(key) }
             surge.prefetch(packet, port: keys.port, source: keys.sourceElement)
         case .backscatter:
             backscatter.prefetchBucket(KeyHash.key(packet.source, Tag.backscatter))
@@ -142,18 +136,25 @@ public struct ScanDetection {
     func prefetchWindows(_ packet: PacketRecord, as trafficClass: TrafficClass, keys: ProbeKeys) {
         switch trafficClass {
         case .probe:
-            if !ledger.mayBeActive(keys.vertical) { vertical.prefetchWindow(keys.vertical) }
-            if !ledger.mayBeActive(keys.sweep) { horizontal.prefetchWindow(keys.sweep) }
-            if !ledger.mayBeActive(keys.block) {
-                blockPorts.prefetchWindow(keys.block)
-                blockTargets.prefetchWindow(keys.block)
-            }
-            if !ledger.mayBeActive(keys.flood) { flood.prefetchWindow(keys.flood) }
+            forEachWindow(of: keys) { table, key in table.prefetchWindow(key) }
         case .backscatter:
             backscatter.prefetchWindow(KeyHash.key(packet.source, Tag.backscatter))
         case .localOutbound, .other:
             break
         }
+    }
+
+    /// The probe's window tables and keys, leaving out keys that have an
+    /// open episode (the ledger counts them; their windows are not touched).
+    @inline(__always)
+    private func forEachWindow(of keys: ProbeKeys, _ body: (borrowing WindowTable, UInt64) -> Void) {
+        if !ledger.mayBeActive(keys.vertical) { body(vertical, keys.vertical) }
+        if !ledger.mayBeActive(keys.sweep) { body(horizontal, keys.sweep) }
+        if !ledger.mayBeActive(keys.block) {
+            body(blockPorts, keys.block)
+            body(blockTargets, keys.block)
+        }
+        if !ledger.mayBeActive(keys.flood) { body(flood, keys.flood) }
     }
 
     private mutating func observeProbe(_ packet: PacketRecord, keys: ProbeKeys) {
