@@ -14,7 +14,6 @@ struct DeadlineHeap {
         var episode: UInt64
     }
 
-    var isEmpty: Bool { entries.isEmpty }
     var earliest: Int64? { entries.first?.deadline }
 
     mutating func push(_ entry: Entry) {
