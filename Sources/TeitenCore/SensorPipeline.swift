@@ -81,6 +81,7 @@ public struct SensorPipeline {
     private var hourly: HourlyCounter
     private let countsHours: Bool
     private var countries: CountryCache
+    private let signatures = SignatureIndex.shared
     /// Packets by `TrafficClass.rawValue`.
     public private(set) var byClass = [UInt64](repeating: 0, count: TrafficClass.allCases.count)
 
@@ -92,6 +93,8 @@ public struct SensorPipeline {
         var failure: DecodeFailure?
         var capturedLength = 0
         var trafficClass = TrafficClass.other
+        /// What the detectors will see of it.
+        var event = DetectionEvent()
         /// A probe's detector keys (detection on this thread only).
         var keys = ScanDetection.ProbeKeys()
         /// The packet's hourly row, once the look-ahead has looked its country up.
@@ -163,9 +166,10 @@ public struct SensorPipeline {
         let trafficClass = classifier.classify(pending.pointee.record)
         pending.pointee.trafficClass = trafficClass
         if countsHours { countries.prefetch(pending.pointee.record.source) }
+        pending.pointee.event = DetectionEvent(pending.pointee.record, as: trafficClass, signatures: signatures)
         if worker == nil {
-            if trafficClass == .probe { pending.pointee.keys = ScanDetection.ProbeKeys(pending.pointee.record) }
-            inlineDetection.prefetchBuckets(pending.pointee.record, as: trafficClass, keys: pending.pointee.keys)
+            if trafficClass == .probe { pending.pointee.keys = ScanDetection.ProbeKeys(pending.pointee.event) }
+            inlineDetection.prefetchBuckets(pending.pointee.event, keys: pending.pointee.keys)
         }
     }
 
@@ -175,7 +179,7 @@ public struct SensorPipeline {
         // what they point to can be found and asked for in turn.
         if let earlier = waitingPacket(enqueued &- Self.lookahead / 3) {
             if worker == nil {
-                inlineDetection.prefetchWindows(earlier.pointee.record, as: earlier.pointee.trafficClass, keys: earlier.pointee.keys)
+                inlineDetection.prefetchWindows(earlier.pointee.event, keys: earlier.pointee.keys)
             }
             if countsHours {
                 earlier.pointee.row = countRow(earlier)
@@ -200,7 +204,7 @@ public struct SensorPipeline {
     @inline(__always)
     private func countRow(_ pending: UnsafeMutablePointer<Pending>) -> CountRow {
         CountRow(trafficClass: pending.pointee.trafficClass, transport: pending.pointee.record.transport,
-                 port: ScanDetection.servicePort(pending.pointee.record),
+                 port: pending.pointee.event.port,
                  country: countries.code(of: pending.pointee.record.source))
     }
 
@@ -229,34 +233,36 @@ public struct SensorPipeline {
         if countsHours && !pending.pointee.rowKnown && pending.pointee.failure == nil {
             pending.pointee.row = countRow(pending)
         }
-        handle(pending.pointee.record, failure: pending.pointee.failure, capturedLength: pending.pointee.capturedLength,
-               as: pending.pointee.trafficClass, keys: pending.pointee.keys, row: pending.pointee.row)
+        handle(pending)
     }
 
-    /// Where a decoded frame goes, in order.
+    /// Where a decoded frame goes, in order. (`pending` is read in place: a
+    /// `PacketRecord` passed by value was copied at every call.)
     @inline(__always)
-    private mutating func handle(_ record: PacketRecord, failure: DecodeFailure?, capturedLength: Int,
-                                 as trafficClass: TrafficClass, keys: ScanDetection.ProbeKeys, row: CountRow) {
-        tally.countFrame(capturedLength: capturedLength, wireLength: record.wireLength)
-        if let failure {
+    private mutating func handle(_ pending: UnsafeMutablePointer<Pending>) {
+        tally.countFrame(capturedLength: pending.pointee.capturedLength, wireLength: pending.pointee.record.wireLength)
+        if let failure = pending.pointee.failure {
             tally.count(failure)
-            if countsHours { hourly.countUndecodable(failure, at: record.time) }
+            if countsHours { hourly.countUndecodable(failure, at: pending.pointee.record.time) }
             return
         }
-        clock.observe(record.time)
-        tally.count(record)
-        byClass[Int(trafficClass.rawValue)] &+= 1
+        let time = pending.pointee.record.time
+        clock.observe(time)
+        tally.count(pending.pointee.record)
+        byClass[Int(pending.pointee.trafficClass.rawValue)] &+= 1
         if countsHours {
-            hourly.add(record, row: row)
-            if record.time.seconds != lastHourCheck {  // once per second of packet time
-                lastHourCheck = record.time.seconds
-                hourly.advance(to: record.time)
+            hourly.add(pending.pointee.record, row: pending.pointee.row)
+            if time.seconds != lastHourCheck {  // once per second of packet time
+                lastHourCheck = time.seconds
+                hourly.advance(to: time)
             }
         }
         if let workerReference {
-            workerReference._withUnsafeGuaranteedRef { $0.submit(record, as: trafficClass) }
+            withUnsafePointer(to: &pending.pointee.event) { event in
+                workerReference._withUnsafeGuaranteedRef { $0.submit(event) }
+            }
         } else {
-            inlineDetection.observe(record, as: trafficClass, keys: keys)
+            inlineDetection.observe(pending.pointee.event, keys: pending.pointee.keys)
         }
     }
 

@@ -126,7 +126,7 @@ public struct AlertLedger {
     /// The episode is changed in place (through `values[index]`): reading it
     /// out and writing it back would copy its sets on every packet.
     @discardableResult
-    mutating func extend(_ key: UInt64, packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?) -> Bool {
+    mutating func extend(_ key: UInt64, packet: DetectionEvent, target: UInt64?, port: UInt16?, source: UInt64?) -> Bool {
         guard mayBeActive(key), let index = episodes.index(forKey: key) else { return false }
         let updateDue = Self.add(packet, target: target, port: port, source: source,
                                  to: &episodes.values[index], tunables: tunables)
@@ -139,7 +139,7 @@ public struct AlertLedger {
     }
 
     /// Adds one packet to an episode's totals; true when an update line is due.
-    private static func add(_ packet: PacketRecord, target: UInt64?, port: UInt16?, source: UInt64?,
+    private static func add(_ packet: DetectionEvent, target: UInt64?, port: UInt16?, source: UInt64?,
                             to episode: inout Episode, tunables: Tunables) -> Bool {
         episode.packets &+= 1
         if packet.time > episode.lastSeen { episode.lastSeen = packet.time }

@@ -48,8 +48,8 @@ struct DarkSpaceWalk {
     }
 
     /// A reply leaving a local host: a success for the address it answers.
-    mutating func observeReply(fromLocal packet: PacketRecord) {
-        let isAnswer = (packet.transport == .tcp && packet.tcp.flags & (TCPSummary.syn | TCPSummary.ack) == (TCPSummary.syn | TCPSummary.ack))
+    mutating func observeReply(fromLocal packet: DetectionEvent) {
+        let isAnswer = (packet.transport == .tcp && packet.tcpFlags & (TCPSummary.syn | TCPSummary.ack) == (TCPSummary.syn | TCPSummary.ack))
             || (packet.transport == .icmp && packet.icmpType == 0) || (packet.transport == .icmp6 && packet.icmpType == 129)
         guard isAnswer else { return }
         _ = successes.observe(key: KeyHash.address(packet.destination), element: KeyHash.element(packet.source),

@@ -22,15 +22,13 @@ public import PacketDecoding
 /// worker's alert lines and statistics are published under a lock after
 /// every batch, for the capture thread to take.
 final class DetectionWorker: @unchecked Sendable {  // producer state: capture thread only; consumer state: worker only; `shared` under its lock
-    /// One entry of a batch: a packet, or an instruction in packet order.
+    /// One entry of a batch: a packet, or an instruction in packet order;
+    /// one cache line, the unit the other core has to fetch.
     private struct Item {
         enum Kind: UInt8 { case packet, advance, replaceCountries, finish }
-        var kind = Kind.packet
-        var trafficClass = TrafficClass.other
         /// The packet, or (other kinds) only its time.
-        var record = PacketRecord()
-        /// A probe's table keys, from the look-ahead.
-        var keys = ScanDetection.ProbeKeys()
+        var event = DetectionEvent()
+        var kind = Kind.packet
     }
 
     /// What the worker publishes for the capture thread.
@@ -84,11 +82,10 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     // MARK: Capture thread
 
     @inline(__always)
-    func submit(_ record: PacketRecord, as trafficClass: TrafficClass) {
+    func submit(_ event: UnsafePointer<DetectionEvent>) {
         let item = nextItem()
+        item.pointee.event = event.pointee
         item.pointee.kind = .packet
-        item.pointee.trafficClass = trafficClass
-        item.pointee.record = record
         commitItem()
     }
 
@@ -147,7 +144,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     private func instruct(_ kind: Item.Kind, at time: PacketTime) {
         let item = nextItem()
         item.pointee.kind = kind
-        item.pointee.record.time = time
+        item.pointee.event.time = time
         commitItem()
     }
 
@@ -174,24 +171,27 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
         // copied out (every table reference retained) at each method call.
         var detection = self.detection
         defer { self.detection = detection }
+        // The probes' table keys, computed `keysAhead` items early.
+        let keys = ZeroedStorage<ScanDetection.ProbeKeys>(count: Self.keyRing)
         var batch = 0
         while true {
             filled.wait()
             let base = items.base + batch * Self.batchSize
             let count = counts[batch]
             var ended = false
+            for early in 0..<min(Self.keysAhead, count) { Self.computeKeys(base, early, into: keys) }
             for index in 0..<count {
-                Self.prefetch(base, index, count, for: detection)
+                Self.lookAhead(base, index, count, keys: keys, for: detection)
                 let item = base + index
                 switch item.pointee.kind {
                 case .packet:
-                    detection.observe(item.pointee.record, as: item.pointee.trafficClass, keys: item.pointee.keys)
+                    detection.observe(item.pointee.event, keys: keys[index & (Self.keyRing - 1)])
                 case .advance:
-                    detection.advance(to: item.pointee.record.time)
+                    detection.advance(to: item.pointee.event.time)
                 case .replaceCountries:
                     if let country = shared.withLock({ $0.country }) { detection.ledger.country = country }
                 case .finish:
-                    detection.finish(at: item.pointee.record.time)
+                    detection.finish(at: item.pointee.event.time)
                     ended = true
                 }
             }
@@ -203,28 +203,32 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
         }
     }
 
+    /// Items ahead whose keys and buckets are asked for; windows at half of it.
+    private static let keysAhead = 8
+    private static let keyRing = 16
+
     /// The batch is in memory already, so the look-ahead is a look at later
-    /// items: their keys and buckets eight packets ahead, their windows four
-    /// ahead (the two steps of `SensorPipeline`'s look-ahead ring).
+    /// items: their keys and buckets `keysAhead` packets ahead, their
+    /// windows half as far (the two steps of `SensorPipeline`'s look-ahead ring).
     @inline(__always)
-    private static func prefetch(_ base: UnsafeMutablePointer<Item>, _ index: Int, _ count: Int, for detection: ScanDetection) {
-        if index == 0 {  // the batch's first items had no look-ahead of their own
-            for early in 0..<min(8, count) where base[early].kind == .packet { computeKeys(base + early) }
+    private static func lookAhead(_ base: UnsafeMutablePointer<Item>, _ index: Int, _ count: Int,
+                                  keys: ZeroedStorage<ScanDetection.ProbeKeys>, for detection: ScanDetection) {
+        let far = index &+ keysAhead
+        if far < count, base[far].kind == .packet {
+            computeKeys(base, far, into: keys)
+            detection.prefetchBuckets(base[far].event, keys: keys[far & (keyRing - 1)])
         }
-        if index &+ 8 < count, base[index &+ 8].kind == .packet {
-            let later = base + (index &+ 8)
-            computeKeys(later)
-            detection.prefetchBuckets(later.pointee.record, as: later.pointee.trafficClass, keys: later.pointee.keys)
-        }
-        if index &+ 4 < count, base[index &+ 4].kind == .packet {
-            let later = base + (index &+ 4)
-            detection.prefetchWindows(later.pointee.record, as: later.pointee.trafficClass, keys: later.pointee.keys)
+        let near = index &+ keysAhead / 2
+        if near < count, base[near].kind == .packet {
+            detection.prefetchWindows(base[near].event, keys: keys[near & (keyRing - 1)])
         }
     }
 
     @inline(__always)
-    private static func computeKeys(_ item: UnsafeMutablePointer<Item>) {
-        if item.pointee.trafficClass == .probe { item.pointee.keys = ScanDetection.ProbeKeys(item.pointee.record) }
+    private static func computeKeys(_ base: UnsafeMutablePointer<Item>, _ index: Int, into keys: ZeroedStorage<ScanDetection.ProbeKeys>) {
+        let item = base + index
+        guard item.pointee.kind == .packet, item.pointee.event.trafficClass == .probe else { return }
+        keys[index & (keyRing - 1)] = ScanDetection.ProbeKeys(item.pointee.event)
     }
 
     private func publish(_ detection: inout ScanDetection) {

@@ -53,14 +53,14 @@ struct PortSurge {
 
     /// Look-ahead (SensorPipeline): the pair's slot.
     @inline(__always)
-    func prefetch(_ packet: PacketRecord, port: UInt16, source: UInt32) {
-        guard let slot = Self.slot(packet.transport, port) else { return }
+    func prefetch(_ transport: TransportProtocol, port: UInt16, source: UInt32) {
+        guard let slot = Self.slot(transport, port) else { return }
         seenPairs.prefetch(UInt64(slot) << 32 | UInt64(source))
     }
 
-    mutating func observe(_ packet: PacketRecord, port: UInt16, source: UInt32) {
-        guard let slot = Self.slot(packet.transport, port) else { return }
-        if intervalStart == .min { intervalStart = Self.floor(packet.time.nanoseconds, intervalNanoseconds) }
+    mutating func observe(_ transport: TransportProtocol, port: UInt16, source: UInt32, at time: PacketTime) {
+        guard let slot = Self.slot(transport, port) else { return }
+        if intervalStart == .min { intervalStart = Self.floor(time.nanoseconds, intervalNanoseconds) }
         if packets[slot] == 0 { touched.append(Int32(slot)) }
         packets[slot] &+= 1
         let pair = UInt64(slot) << 32 | UInt64(source)

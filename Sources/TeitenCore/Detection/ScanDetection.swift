@@ -23,7 +23,6 @@ public struct ScanDetection {
     private var flood: WindowTable
     private var worms: WindowTable
     private var fingerprints: FingerprintTally
-    private let signatures = SignatureIndex.shared
     private var walk: DarkSpaceWalk
     private var surge: PortSurge
     private var lastExpirySecond: Int64 = .min
@@ -54,19 +53,23 @@ public struct ScanDetection {
     }
 
     public mutating func observe(_ packet: PacketRecord, as trafficClass: TrafficClass) {
-        observe(packet, as: trafficClass, keys: trafficClass == .probe ? ProbeKeys(packet) : ProbeKeys())
+        observe(DetectionEvent(packet, as: trafficClass))
+    }
+
+    public mutating func observe(_ event: DetectionEvent) {
+        observe(event, keys: event.trafficClass == .probe ? ProbeKeys(event) : ProbeKeys())
     }
 
     /// `observe`, with the probe's keys computed already (for the look-ahead).
     @inline(__always)
-    mutating func observe(_ packet: PacketRecord, as trafficClass: TrafficClass, keys: ProbeKeys) {
-        switch trafficClass {
-        case .probe: observeProbe(packet, keys: keys)
-        case .backscatter: observeBackscatter(packet)
-        case .localOutbound: walk.observeReply(fromLocal: packet)
+    mutating func observe(_ event: DetectionEvent, keys: ProbeKeys) {
+        switch event.trafficClass {
+        case .probe: observeProbe(event, keys: keys)
+        case .backscatter: observeBackscatter(event)
+        case .localOutbound: walk.observeReply(fromLocal: event)
         case .other: break
         }
-        advance(to: packet.time)
+        advance(to: event.time)
     }
 
     /// Packet time moved on (a packet, or a wall-clock tick on a quiet live
@@ -101,16 +104,16 @@ public struct ScanDetection {
         init() {}
 
         @inline(__always)
-        init(_ packet: PacketRecord) {
-            port = ScanDetection.servicePort(packet)
-            let proto = UInt64(packet.transport.rawValue)
-            target = KeyHash.element(packet.destination)
-            sourceElement = KeyHash.element(packet.source)
-            sourceKey = KeyHash.address(packet.source)
-            vertical = KeyHash.key(packet.source, packet.destination, Tag.vertical | proto)
-            sweep = KeyHash.key(packet.source, Tag.sweep | proto << 16 | UInt64(port))
-            block = KeyHash.key(packet.source, Tag.block | proto)
-            flood = KeyHash.key(packet.destination, Tag.flood | proto << 16 | UInt64(port))
+        init(_ event: DetectionEvent) {
+            port = event.port
+            let proto = UInt64(event.transport.rawValue)
+            target = KeyHash.element(event.destination)
+            sourceElement = KeyHash.element(event.source)
+            sourceKey = KeyHash.address(event.source)
+            vertical = KeyHash.key(event.source, event.destination, Tag.vertical | proto)
+            sweep = KeyHash.key(event.source, Tag.sweep | proto << 16 | UInt64(port))
+            block = KeyHash.key(event.source, Tag.block | proto)
+            flood = KeyHash.key(event.destination, Tag.flood | proto << 16 | UInt64(port))
         }
     }
 
@@ -118,14 +121,14 @@ public struct ScanDetection {
     /// this packet's detectors will touch. A key with an open episode skips
     /// its window (the ledger counts it), so its lines are not asked for.
     @inline(__always)
-    func prefetchBuckets(_ packet: PacketRecord, as trafficClass: TrafficClass, keys: ProbeKeys) {
-        switch trafficClass {
+    func prefetchBuckets(_ event: DetectionEvent, keys: ProbeKeys) {
+        switch event.trafficClass {
         case .probe:
             fingerprints.prefetch(source: keys.sourceKey)
             forEachWindow(of: keys) { table, key in table.prefetchBucket(key) }
-            surge.prefetch(packet, port: keys.port, source: keys.sourceElement)
+            surge.prefetch(event.transport, port: keys.port, source: keys.sourceElement)
         case .backscatter:
-            backscatter.prefetchBucket(KeyHash.key(packet.source, Tag.backscatter))
+            backscatter.prefetchBucket(KeyHash.key(event.source, Tag.backscatter))
         case .localOutbound, .other:
             break
         }
@@ -133,12 +136,12 @@ public struct ScanDetection {
 
     /// Look-ahead, second step (the buckets are in cache by now): the windows.
     @inline(__always)
-    func prefetchWindows(_ packet: PacketRecord, as trafficClass: TrafficClass, keys: ProbeKeys) {
-        switch trafficClass {
+    func prefetchWindows(_ event: DetectionEvent, keys: ProbeKeys) {
+        switch event.trafficClass {
         case .probe:
             forEachWindow(of: keys) { table, key in table.prefetchWindow(key) }
         case .backscatter:
-            backscatter.prefetchWindow(KeyHash.key(packet.source, Tag.backscatter))
+            backscatter.prefetchWindow(KeyHash.key(event.source, Tag.backscatter))
         case .localOutbound, .other:
             break
         }
@@ -157,21 +160,19 @@ public struct ScanDetection {
         if !ledger.mayBeActive(keys.flood) { body(flood, keys.flood) }
     }
 
-    private mutating func observeProbe(_ packet: PacketRecord, keys: ProbeKeys) {
+    private mutating func observeProbe(_ packet: DetectionEvent, keys: ProbeKeys) {
         let now = packet.time.nanoseconds
         let port = keys.port
         let source = packet.source
         let target = keys.target
         let sourceKey = keys.sourceKey
-        if packet.transport == .tcp && packet.tcp.flags & TCPSummary.syn != 0 {
-            fingerprints.record(source: sourceKey, tool: ScanningTool.fingerprint(packet))
-        }
+        if packet.isTCPSynProbe { fingerprints.record(source: sourceKey, tool: packet.tool) }
 
         // Worm signatures with evidence beyond the port: their own, low thresholds.
         var handledAsWorm = false
-        if let index = signatures.candidate(packet) {
+        if let index = packet.signature {
             let signature = WormSignature.table[index]
-            if !signature.isPortOnly && signature.matches(packet) {
+            if !signature.isPortOnly && packet.signatureMatches {
                 handledAsWorm = true
                 let key = KeyHash.key(source, Tag.worm | UInt64(index))
                 if !ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil),
@@ -242,16 +243,16 @@ public struct ScanDetection {
             }
         }
 
-        surge.observe(packet, port: port, source: sourceElement)
+        surge.observe(packet.transport, port: port, source: sourceElement, at: packet.time)
     }
 
-    private mutating func openSweep(_ key: UInt64, packet: PacketRecord, port: UInt16, method: Alert.Method,
+    private mutating func openSweep(_ key: UInt64, packet: DetectionEvent, port: UInt16, method: Alert.Method,
                                     window: WindowTable.Snapshot) {
         let sourceKey = KeyHash.address(packet.source)
         let tool = fingerprints.tool(of: sourceKey, majority: tunables.fingerprintMajority)
         var kind = Alert.Kind.horizontalSweep
         var signature: String?
-        if tool == nil || tool == .mirai, let index = signatures.candidate(packet), WormSignature.table[index].isPortOnly {
+        if tool == nil || tool == .mirai, let index = packet.signature, WormSignature.table[index].isPortOnly {
             kind = .worm
             signature = WormSignature.table[index].name
         }
@@ -265,10 +266,10 @@ public struct ScanDetection {
 
     // MARK: Backscatter
 
-    private mutating func observeBackscatter(_ packet: PacketRecord) {
+    private mutating func observeBackscatter(_ packet: DetectionEvent) {
         let now = packet.time.nanoseconds
         let target = KeyHash.element(packet.destination)
-        let port = Self.servicePort(packet)
+        let port = packet.port
         let key = KeyHash.key(packet.source, Tag.backscatter)
         if ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil) { return }
         if let window = backscatter.crossing(key: key, element: target, at: now, threshold: tunables.backscatterTargets) {
