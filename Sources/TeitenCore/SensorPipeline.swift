@@ -166,15 +166,17 @@ public struct SensorPipeline {
         let trafficClass = classifier.classify(pending.pointee.record)
         pending.pointee.trafficClass = trafficClass
         if countsHours { countries.prefetch(pending.pointee.record.source) }
-        pending.pointee.event = DetectionEvent(pending.pointee.record, as: trafficClass, signatures: signatures)
+        pending.pointee.event = DetectionEvent(&pending.pointee.record, as: trafficClass, signatures: signatures)
         if worker == nil {
             if trafficClass == .probe { pending.pointee.keys = ScanDetection.ProbeKeys(pending.pointee.event) }
             inlineDetection.prefetchBuckets(pending.pointee.event, keys: pending.pointee.keys)
         }
     }
 
+    /// (Mutating only so that `self` is passed by reference: a
+    /// non-mutating call copied all 2 KiB of the pipeline per packet.)
     @inline(__always)
-    private func prefetchAhead() {
+    private mutating func prefetchAhead() {
         // Further down the ring, the lines asked for earlier have arrived:
         // what they point to can be found and asked for in turn.
         if let earlier = waitingPacket(enqueued &- Self.lookahead / 3) {
@@ -184,11 +186,12 @@ public struct SensorPipeline {
             if countsHours {
                 earlier.pointee.row = countRow(earlier)
                 earlier.pointee.rowKnown = true
-                hourly.prefetchRow(earlier.pointee.record, row: earlier.pointee.row)
+                hourly.prefetchRow(earlier.pointee.row, at: earlier.pointee.event.time)
             }
         }
         if countsHours, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3), earlier.pointee.rowKnown {
-            hourly.prefetchPairs(earlier.pointee.record, row: earlier.pointee.row)
+            hourly.prefetchPairs(earlier.pointee.row, at: earlier.pointee.event.time,
+                                 source: earlier.pointee.event.source, destination: earlier.pointee.event.destination)
         }
     }
 
@@ -201,8 +204,9 @@ public struct SensorPipeline {
     }
 
     /// The packet's row in the hourly counts (its country from the cache).
+    /// (`mutating` for the reason `prefetchAhead` is.)
     @inline(__always)
-    private func countRow(_ pending: UnsafeMutablePointer<Pending>) -> CountRow {
+    private mutating func countRow(_ pending: UnsafeMutablePointer<Pending>) -> CountRow {
         CountRow(trafficClass: pending.pointee.trafficClass, transport: pending.pointee.record.transport,
                  port: pending.pointee.event.port,
                  country: countries.code(of: pending.pointee.record.source))
@@ -251,7 +255,8 @@ public struct SensorPipeline {
         tally.count(pending.pointee.record)
         byClass[Int(pending.pointee.trafficClass.rawValue)] &+= 1
         if countsHours {
-            hourly.add(pending.pointee.record, row: pending.pointee.row)
+            hourly.add(pending.pointee.row, at: time, source: pending.pointee.event.source,
+                       destination: pending.pointee.event.destination)
             if time.seconds != lastHourCheck {  // once per second of packet time
                 lastHourCheck = time.seconds
                 hourly.advance(to: time)

@@ -94,23 +94,23 @@ public struct HourCounts: Sendable {
 
     /// Look-ahead (SensorPipeline), first step: the row index's slot for `row`.
     @inline(__always)
-    func prefetchRow(_ row: CountRow) { rowOfKey.prefetch(row.packed) }
+    mutating func prefetchRow(_ row: CountRow) { rowOfKey.prefetch(row.packed) }
 
     /// Look-ahead, second step (the row index's slot is in cache by now):
     /// the row's totals and its two distinct pairs, for a row already known.
     @inline(__always)
-    func prefetchPairs(_ packet: PacketRecord, row: CountRow) {
+    mutating func prefetchPairs(_ row: CountRow, source: IPAddress, destination: IPAddress) {
         guard let found = rowOfKey[row.packed] else { return }
         let index = Int(found)
-        sourcePairs.prefetch(Self.pair(index, packet.source))
-        destinationPairs.prefetch(Self.pair(index, packet.destination))
+        sourcePairs.prefetch(Self.pair(index, source))
+        destinationPairs.prefetch(Self.pair(index, destination))
         packets.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
         sources.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
         destinations.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
     }
 
     @inline(__always)
-    mutating func add(_ packet: PacketRecord, row: CountRow) {
+    mutating func add(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
         let index: Int
         if let existing = rowOfKey[row.packed] {
             index = Int(existing)
@@ -124,9 +124,9 @@ public struct HourCounts: Sendable {
         }
         packets[index] &+= 1
         totalPackets &+= 1
-        if firstPacket == nil || packet.time < firstPacket! { firstPacket = packet.time }
-        if lastPacket == nil || packet.time > lastPacket! { lastPacket = packet.time }
-        let source = Self.pair(index, packet.source), destination = Self.pair(index, packet.destination)
+        if firstPacket == nil || time < firstPacket! { firstPacket = time }
+        if lastPacket == nil || time > lastPacket! { lastPacket = time }
+        let source = Self.pair(index, source), destination = Self.pair(index, destination)
         switch Self.insert(source, into: &sourcePairs, limit: pairLimit) {
         case .new: sources[index] &+= 1
         case .known: break

@@ -30,28 +30,31 @@ public struct HourlyCounter {
     }
 
     /// Look-ahead (SensorPipeline): `HourCounts.prefetchRow`, for a packet
-    /// of the current hour (others take the slow path anyway).
+    /// of the current hour (others take the slow path anyway). The
+    /// look-ahead steps are `mutating` only so that the pipeline, which
+    /// holds this stage `inout`, passes it by reference instead of copying it.
     @inline(__always)
-    func prefetchRow(_ packet: PacketRecord, row: CountRow) {
-        guard current?.hour == Self.hour(of: packet.time) else { return }
-        current?.prefetchRow(row)
+    mutating func prefetchRow(_ row: CountRow, at time: PacketTime) {
+        guard current?.hour == Self.hour(of: time) else { return }
+        current!.prefetchRow(row)
     }
 
     /// Look-ahead: `HourCounts.prefetchPairs`, likewise.
     @inline(__always)
-    func prefetchPairs(_ packet: PacketRecord, row: CountRow) {
-        guard current?.hour == Self.hour(of: packet.time) else { return }
-        current?.prefetchPairs(packet, row: row)
+    mutating func prefetchPairs(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
+        guard current?.hour == Self.hour(of: time) else { return }
+        current!.prefetchPairs(row, source: source, destination: destination)
     }
 
+    /// One packet of `row`: the fields counting reads, not the whole record.
     @inline(__always)
-    mutating func add(_ packet: PacketRecord, row: CountRow) {
-        let hour = Self.hour(of: packet.time)
+    mutating func add(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
+        let hour = Self.hour(of: time)
         if current?.hour == hour {
-            current!.add(packet, row: row)
+            current!.add(row, at: time, source: source, destination: destination)
             return
         }
-        route(packet.time, hour: hour) { $0.add(packet, row: row) }
+        route(time, hour: hour) { $0.add(row, at: time, source: source, destination: destination) }
     }
 
     mutating func countUndecodable(_ failure: DecodeFailure, at time: PacketTime) {

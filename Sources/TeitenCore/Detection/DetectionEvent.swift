@@ -37,11 +37,15 @@ public struct DetectionEvent: Sendable, Equatable {
     /// The event of a decoded, classified packet.
     @inline(__always)
     public init(_ packet: PacketRecord, as trafficClass: TrafficClass) {
-        self.init(packet, as: trafficClass, signatures: SignatureIndex.shared)
+        var packet = packet
+        self.init(&packet, as: trafficClass, signatures: SignatureIndex.shared)
     }
 
+    /// (`packet` is `inout` only to be passed by reference: the pipeline
+    /// reads it in place in its look-ahead ring, where a by-value record
+    /// was copied, 132 bytes, per packet.)
     @inline(__always)
-    init(_ packet: PacketRecord, as trafficClass: TrafficClass, signatures: borrowing SignatureIndex) {
+    init(_ packet: inout PacketRecord, as trafficClass: TrafficClass, signatures: borrowing SignatureIndex) {
         time = packet.time
         source = packet.source
         destination = packet.destination

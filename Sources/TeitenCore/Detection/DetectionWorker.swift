@@ -181,7 +181,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
             var ended = false
             for early in 0..<min(Self.keysAhead, count) { Self.computeKeys(base, early, into: keys) }
             for index in 0..<count {
-                Self.lookAhead(base, index, count, keys: keys, for: detection)
+                Self.lookAhead(base, index, count, keys: keys, for: &detection)
                 let item = base + index
                 switch item.pointee.kind {
                 case .packet:
@@ -209,10 +209,12 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
 
     /// The batch is in memory already, so the look-ahead is a look at later
     /// items: their keys and buckets `keysAhead` packets ahead, their
-    /// windows half as far (the two steps of `SensorPipeline`'s look-ahead ring).
+    /// windows half as far (the two steps of `SensorPipeline`'s look-ahead
+    /// ring). `detection` is inout only so that it is passed by reference,
+    /// not copied (1.4 KiB) per packet.
     @inline(__always)
     private static func lookAhead(_ base: UnsafeMutablePointer<Item>, _ index: Int, _ count: Int,
-                                  keys: ZeroedStorage<ScanDetection.ProbeKeys>, for detection: ScanDetection) {
+                                  keys: ZeroedStorage<ScanDetection.ProbeKeys>, for detection: inout ScanDetection) {
         let far = index &+ keysAhead
         if far < count, base[far].kind == .packet {
             computeKeys(base, far, into: keys)
