@@ -61,7 +61,7 @@ public struct DetectionEvent: Sendable, Equatable {
         }
         if let index = signatures.candidate(packet) {
             signatureCode = UInt8(truncatingIfNeeded: index &+ 1)
-            signatureMatches = WormSignature.table[index].matches(packet)
+            signatureMatches = signatures.evidence[index].matches(packet)
         }
     }
 

@@ -23,6 +23,7 @@ public struct ScanDetection {
     private var flood: WindowTable
     private var worms: WindowTable
     private var fingerprints: FingerprintTally
+    private let signatures = SignatureIndex.shared
     private var walk: DarkSpaceWalk
     private var surge: PortSurge
     private var lastExpirySecond: Int64 = .min
@@ -175,12 +176,12 @@ public struct ScanDetection {
         // Worm signatures with evidence beyond the port: their own, low thresholds.
         var handledAsWorm = false
         if let index = packet.signature {
-            let signature = WormSignature.table[index]
-            if !signature.isPortOnly && packet.signatureMatches {
+            if !signatures.isPortOnly[index] && packet.signatureMatches {
                 handledAsWorm = true
                 let key = KeyHash.key(source, Tag.worm | UInt64(index))
                 if !ledger.extend(key, packet: packet, target: UInt64(target), port: port, source: nil),
-                   let window = worms.crossing(key: key, element: target, at: now, threshold: signature.minimumTargets) {
+                   let window = worms.crossing(key: key, element: target, at: now, threshold: signatures.minimumTargets[index]) {
+                    let signature = WormSignature.table[index]
                     ledger.open(key, .init(kind: .worm, method: .signature, source: source, destination: nil,
                                            transport: packet.transport, windowSeconds: tunables.wormWindowSeconds,
                                            firstSeen: PacketTime(nanoseconds: window.firstSeen), packets: window.packets,
@@ -256,7 +257,7 @@ public struct ScanDetection {
         let tool = fingerprints.tool(of: sourceKey, majority: tunables.fingerprintMajority)
         var kind = Alert.Kind.horizontalSweep
         var signature: String?
-        if tool == nil || tool == .mirai, let index = packet.signature, WormSignature.table[index].isPortOnly {
+        if tool == nil || tool == .mirai, let index = packet.signature, signatures.isPortOnly[index] {
             kind = .worm
             signature = WormSignature.table[index].name
         }

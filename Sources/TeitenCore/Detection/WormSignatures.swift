@@ -57,8 +57,14 @@ public struct WormSignature: Sendable {
 
     /// Whether `packet` (already known to be selected by port) carries the evidence.
     @inline(__always)
+    func matches(_ packet: PacketRecord) -> Bool { evidence.matches(packet) }
+}
+
+extension WormSignature.Evidence {
+    /// Whether `packet` (already known to be selected by port) carries this evidence.
+    @inline(__always)
     func matches(_ packet: PacketRecord) -> Bool {
-        switch evidence {
+        switch self {
         case .port:
             return true
         case .payload(let length, let firstByte):
@@ -80,7 +86,9 @@ public struct WormSignature: Sendable {
 }
 
 /// Port-indexed lookup over `WormSignature.table`: one array read per packet.
-/// Built once per process (`shared`).
+/// Built once per process (`shared`). It also keeps what the per-packet path
+/// reads of each signature as plain values: reading a `WormSignature` out of
+/// the table retains its name and port list, on every 445 probe.
 struct SignatureIndex: Sendable {
     static let shared = SignatureIndex()
 
@@ -88,8 +96,15 @@ struct SignatureIndex: Sendable {
     private var udpByDestination = [UInt8](repeating: 0, count: 65536)
     private var udpBySource = [UInt8](repeating: 0, count: 65536)
     private var icmpEcho: UInt8 = 0
+    /// By index in the table: the evidence, whether it is the port alone, and the episode threshold.
+    private(set) var evidence: [WormSignature.Evidence] = []
+    private(set) var isPortOnly: [Bool] = []
+    private(set) var minimumTargets: [Int] = []
 
     init(_ table: [WormSignature] = WormSignature.table) {
+        evidence = table.map(\.evidence)
+        isPortOnly = table.map(\.isPortOnly)
+        minimumTargets = table.map(\.minimumTargets)
         for (index, signature) in table.enumerated() {
             let tag = UInt8(index + 1)
             if let source = signature.sourcePort { udpBySource[Int(source)] = tag }
