@@ -233,7 +233,8 @@ public final class HourFileWriter: Sendable {
         for (index, row) in hour.rows.enumerated() {
             let key = Key(trafficClass: row.className, proto: row.protocolName, port: Int(row.port), country: row.country)
             let old = totals[key] ?? (0, 0, 0)
-            totals[key] = (old.0 + hour.packets[index], max(old.1, UInt64(hour.sources[index])), max(old.2, UInt64(hour.destinations[index])))
+            let counts = hour.totals[index]
+            totals[key] = (old.0 + counts.packets, max(old.1, UInt64(counts.sources)), max(old.2, UInt64(counts.destinations)))
         }
         let hourText = CountFileFormat.hourText(hour.hour)
         var csv = CountFileFormat.header + "\n"
@@ -402,11 +403,12 @@ public enum CountFileFormat {
             text.append(UInt8(truncatingIfNeeded: packed >> 8))
             text.append(UInt8(truncatingIfNeeded: packed))
             text.append(UInt8(ascii: ","))
-            Self.append(hour.packets[index], to: &text)
+            let counts = hour.totals[index]
+            Self.append(counts.packets, to: &text)
             text.append(UInt8(ascii: ","))
-            Self.append(UInt64(hour.sources[index]), to: &text)
+            Self.append(UInt64(counts.sources), to: &text)
             text.append(UInt8(ascii: ","))
-            Self.append(UInt64(hour.destinations[index]), to: &text)
+            Self.append(UInt64(counts.destinations), to: &text)
             text.append(UInt8(ascii: "\n"))
         }
         return String(decoding: text, as: UTF8.self)

@@ -20,14 +20,18 @@ public struct HourCounts: Sendable {
     /// Hours since the epoch.
     public let hour: Int64
     public private(set) var rows: [CountRow] = []
-    public private(set) var packets: [UInt64] = []
-    public private(set) var sources: [UInt32] = []
-    public private(set) var destinations: [UInt32] = []
+    /// Each row's counts, by the row's index: one 16-byte value, so that
+    /// counting a packet touches one line of them, not one per column.
+    public private(set) var totals: [RowTotals] = []
+    /// One column of `totals` (a copy: read `totals[index]` per row).
+    public var packets: [UInt64] { totals.map(\.packets) }
+    public var sources: [UInt32] { totals.map(\.sources) }
+    public var destinations: [UInt32] { totals.map(\.destinations) }
     private var rowOfKey = PackedMap()
     private var sourcePairs = PackedSet()
     private var destinationPairs = PackedSet()
-    private var sourceSketches: [Int32: DistinctCount] = [:]
-    private var destinationSketches: [Int32: DistinctCount] = [:]
+    private var sourceSketches = RowSketches()
+    private var destinationSketches = RowSketches()
     static let maximumSketches = 4096
     /// Rows whose counts include a sketch's estimate.
     public private(set) var estimatedRows = 0
@@ -83,9 +87,7 @@ public struct HourCounts: Sendable {
         self.countsExact = countsExact
         self.undecodable = undecodable
         self.rows = rows.map { CountRow(packed: $0) }
-        self.packets = packets
-        self.sources = sources
-        self.destinations = destinations
+        totals = packets.indices.map { RowTotals(packets: packets[$0], sources: sources[$0], destinations: destinations[$0]) }
         self.sourcePairs = PackedSet(sourcePairs)
         self.destinationPairs = PackedSet(destinationPairs)
         for (index, row) in self.rows.enumerated() { rowOfKey.set(row.packed, Int32(index)) }
@@ -104,9 +106,7 @@ public struct HourCounts: Sendable {
         let index = Int(found)
         sourcePairs.prefetch(Self.pair(index, source))
         destinationPairs.prefetch(Self.pair(index, destination))
-        packets.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
-        sources.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
-        destinations.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
+        totals.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
     }
 
     @inline(__always)
@@ -118,24 +118,22 @@ public struct HourCounts: Sendable {
             index = rows.count
             rowOfKey.set(row.packed, Int32(index))
             rows.append(row)
-            packets.append(0)
-            sources.append(0)
-            destinations.append(0)
+            totals.append(RowTotals())
         }
-        packets[index] &+= 1
+        totals[index].packets &+= 1
         totalPackets &+= 1
         if firstPacket == nil || time < firstPacket! { firstPacket = time }
         if lastPacket == nil || time > lastPacket! { lastPacket = time }
         let source = Self.pair(index, source), destination = Self.pair(index, destination)
         switch Self.insert(source, into: &sourcePairs, limit: pairLimit) {
-        case .new: sources[index] &+= 1
+        case .new: totals[index].sources &+= 1
         case .known: break
-        case .overflow: Self.sketch(source, row: index, in: &sourceSketches, exact: &countsExact)
+        case .overflow: countsExact = false; sourceSketches.insert(source, row: index)
         }
         switch Self.insert(destination, into: &destinationPairs, limit: pairLimit) {
-        case .new: destinations[index] &+= 1
+        case .new: totals[index].destinations &+= 1
         case .known: break
-        case .overflow: Self.sketch(destination, row: index, in: &destinationSketches, exact: &countsExact)
+        case .overflow: countsExact = false; destinationSketches.insert(destination, row: index)
         }
     }
 
@@ -153,16 +151,6 @@ public struct HourCounts: Sendable {
         return set.insert(pair) ? .new : .known
     }
 
-    private static func sketch(_ pair: UInt64, row: Int, in sketches: inout [Int32: DistinctCount], exact: inout Bool) {
-        exact = false
-        let key = Int32(row)
-        if sketches[key] == nil {
-            guard sketches.count < maximumSketches else { return }  // a lower bound for this row
-            sketches[key] = .sketch(registerBits: DistinctCount.rowRegisterBits)
-        }
-        sketches[key]!.insert(pair)
-    }
-
     /// (row, address) in one integer: IPv4 exactly (row in the high 32 bits),
     /// IPv6 as a mixed hash with the top bit set, so the two never meet.
     @inline(__always)
@@ -175,13 +163,56 @@ public struct HourCounts: Sendable {
     /// sets, once the hour is final (before it goes to the writer thread).
     mutating func releasePairs() {
         var estimated = Set<Int32>()
-        for (row, sketch) in sourceSketches { sources[Int(row)] &+= UInt32(clamping: sketch.count); estimated.insert(row) }
-        for (row, sketch) in destinationSketches { destinations[Int(row)] &+= UInt32(clamping: sketch.count); estimated.insert(row) }
+        for (row, count) in sourceSketches.estimates { totals[row].sources &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
+        for (row, count) in destinationSketches.estimates { totals[row].destinations &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
         estimatedRows = estimated.count
-        sourceSketches = [:]
-        destinationSketches = [:]
+        sourceSketches = RowSketches()
+        destinationSketches = RowSketches()
         sourcePairs.removeAll()
         destinationPairs.removeAll()
         rowOfKey.removeAll()
     }
+}
+
+/// One count-file row's counts in the hour.
+public struct RowTotals: Sendable, Equatable {
+    public var packets: UInt64 = 0
+    /// Distinct sources and destinations (exact, or with a sketch's estimate; see `HourCounts`).
+    public var sources: UInt32 = 0
+    public var destinations: UInt32 = 0
+    public init() {}
+    public init(packets: UInt64, sources: UInt32, destinations: UInt32) {
+        self.packets = packets
+        self.sources = sources
+        self.destinations = destinations
+    }
+}
+
+/// The sketches of one column's rows whose pairs no longer fit the exact
+/// set: at most `HourCounts.maximumSketches`, found by row index without
+/// hashing (the path every packet past the cap takes).
+struct RowSketches {
+    /// By row index: the row's sketch's index + 1, or 0 (none yet).
+    private var sketchOfRow: [Int32] = []
+    private var sketches: [DistinctCount] = []
+    private var rowOfSketch: [Int] = []
+
+    /// Adds `pair` to `row`'s sketch, made on first use; a row that finds
+    /// every sketch taken goes uncounted (its count is a lower bound).
+    @inline(__always)
+    mutating func insert(_ pair: UInt64, row: Int) {
+        if row >= sketchOfRow.count { sketchOfRow += repeatElement(0, count: row + 1 - sketchOfRow.count) }
+        var index = Int(sketchOfRow[row]) - 1
+        if index < 0 {
+            guard sketches.count < HourCounts.maximumSketches else { return }
+            sketches.append(.sketch(registerBits: DistinctCount.rowRegisterBits))
+            rowOfSketch.append(row)
+            index = sketches.count - 1
+            sketchOfRow[row] = Int32(sketches.count)
+        }
+        sketches[index].insert(pair)
+    }
+
+    /// Each sketched row and its estimate.
+    var estimates: [(row: Int, count: Int)] { sketches.indices.map { (rowOfSketch[$0], sketches[$0].count) } }
 }
