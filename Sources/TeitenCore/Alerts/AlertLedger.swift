@@ -54,15 +54,22 @@ public struct AlertLedger {
     /// Resolves a source's country for the alert line; "ZZ" when absent.
     public var country: @Sendable (IPAddress) -> String = { _ in "ZZ" }
 
-    private var episodes: [UInt64: Episode] = [:]
+    /// Open episodes: their places in `store` by key (`EpisodeIndex`), the
+    /// store itself (nil: a free place, listed in `freePlaces`), and each
+    /// place's key.
+    private var index: EpisodeIndex
+    private var store: [Episode?] = []
+    private var keyOfPlace: [UInt64] = []
+    private var freePlaces: [Int] = []
     /// Open episodes per `key & filterMask`: a zero answers "no episode"
-    /// without hashing the key into `episodes` (the answer for almost every
+    /// without looking the key up in `index` (the answer for almost every
     /// packet of almost every source). Counts, not bits, so closing one
     /// episode leaves the others sharing its counter visible; one byte each
-    /// (64 KiB, which stays in cache), and a counter that reaches 255 stays
+    /// (256 KiB, which stays in the core's cache; at 64 KiB, thousands of open
+    /// worm episodes made a third of all keys a "maybe"), and a counter that reaches 255 stays
     /// there: "maybe" for good, never a wrong "no".
     private let openByFilterSlot = ZeroedStorage<UInt8>(count: filterMask + 1)
-    private static let filterMask = 0xFFFF
+    private static let filterMask = (1 << 18) - 1
     private var nextID: UInt64 = 1
     /// Every open episode under its end as last known (they only move later):
     /// `expire` looks at the episodes that may have ended, not at all of them.
@@ -79,20 +86,25 @@ public struct AlertLedger {
 
     public init(tunables: Tunables) {
         self.tunables = tunables
-        episodes.reserveCapacity(min(tunables.maximumEpisodes, 4096))
+        index = EpisodeIndex(maximumCount: tunables.maximumEpisodes)
         outbox.reserveCapacity(256)
     }
 
     @inline(__always)
-    func isActive(_ key: UInt64) -> Bool { mayBeActive(key) && episodes[key] != nil }
+    func isActive(_ key: UInt64) -> Bool { mayBeActive(key) && index[key] != nil }
 
     /// False: `key` certainly has no open episode. True: it may have one.
     @inline(__always)
     func mayBeActive(_ key: UInt64) -> Bool { openByFilterSlot[Int(truncatingIfNeeded: key) & Self.filterMask] != 0 }
 
+    /// Look-ahead: the index line `extend` will read for a key that may
+    /// have an episode (a miss otherwise taken on the spot).
+    @inline(__always)
+    func prefetch(_ key: UInt64) { index.prefetch(key) }
+
     /// Opens an episode under `key` and writes its start line.
     mutating func open(_ key: UInt64, _ opening: Opening, at time: PacketTime) {
-        guard episodes.count < tunables.maximumEpisodes else { episodesRefused &+= 1; return }
+        guard index.count < tunables.maximumEpisodes else { episodesRefused &+= 1; return }
         var episode = Episode(id: nextID, opening: opening, lastSeen: time, packets: opening.packets,
                               lastLineAt: time, packetsAtLastLine: opening.packets, written: false)
         nextID &+= 1
@@ -109,7 +121,20 @@ public struct AlertLedger {
             alertsByKind[kindIndex(opening.kind)] &+= 1
             outbox.append(line(episode, phase: .start, at: time))
         }
-        if episodes.updateValue(episode, forKey: key) == nil {
+        if let place = index[key] {
+            store[place] = episode
+        } else {
+            let place: Int
+            if let free = freePlaces.popLast() {
+                place = free
+                store[place] = episode
+                keyOfPlace[place] = key
+            } else {
+                place = store.count
+                store.append(episode)
+                keyOfPlace.append(key)
+            }
+            index.insert(key, place: place)
             let slot = Int(truncatingIfNeeded: key) & Self.filterMask
             if openByFilterSlot[slot] < .max { openByFilterSlot[slot] += 1 }
         }
@@ -123,17 +148,17 @@ public struct AlertLedger {
     }
 
     /// Adds a packet to an open episode; returns false when `key` has none.
-    /// The episode is changed in place (through `values[index]`): reading it
+    /// The episode is changed in place (through `store[place]`): reading it
     /// out and writing it back would copy its sets on every packet.
     @discardableResult
     mutating func extend(_ key: UInt64, packet: DetectionEvent, target: UInt64?, port: UInt16?, source: UInt64?) -> Bool {
-        guard mayBeActive(key), let index = episodes.index(forKey: key) else { return false }
+        guard mayBeActive(key), let place = index[key] else { return false }
         let updateDue = Self.add(packet, target: target, port: port, source: source,
-                                 to: &episodes.values[index], tunables: tunables)
+                                 to: &store[place]!, tunables: tunables)
         if updateDue && allowLine(at: packet.time) {
-            episodes.values[index].lastLineAt = packet.time
-            episodes.values[index].packetsAtLastLine = episodes.values[index].packets
-            outbox.append(line(episodes.values[index], phase: .update, at: packet.time))
+            store[place]!.lastLineAt = packet.time
+            store[place]!.packetsAtLastLine = store[place]!.packets
+            outbox.append(line(store[place]!, phase: .update, at: packet.time))
         }
         return true
     }
@@ -162,18 +187,18 @@ public struct AlertLedger {
         var ended: [UInt64] = []
         while let earliest = deadlines.earliest, now.nanoseconds > earliest {
             var entry = deadlines.pop()!
-            guard let episode = episodes[entry.key], episode.id == entry.episode else { continue }  // ended already
-            entry.deadline = Self.end(of: episode)
+            guard let place = index[entry.key], store[place]!.id == entry.episode else { continue }  // ended already
+            entry.deadline = Self.end(of: store[place]!)
             if now.nanoseconds > entry.deadline { ended.append(entry.key) } else { deadlines.push(entry) }
         }
         // Oldest first, so the stream reads in time order.
-        ended.sort { episodes[$0]!.lastSeen < episodes[$1]!.lastSeen }
-        for key in ended { close(key, at: episodes[key]!.lastSeen) }
+        let endings = ended.map { (key: $0, lastSeen: store[index[$0]!]!.lastSeen) }.sorted { $0.lastSeen < $1.lastSeen }
+        for ending in endings { close(ending.key, at: ending.lastSeen) }
     }
 
     /// The run ends: every open episode ends now, with its final totals.
     mutating func finish(now: PacketTime) {
-        let keys = episodes.keys.sorted { episodes[$0]!.id < episodes[$1]!.id }
+        let keys = store.indices.filter { store[$0] != nil }.sorted { store[$0]!.id < store[$1]!.id }.map { keyOfPlace[$0] }
         for key in keys { close(key, at: now) }
         deadlines.removeAll()
     }
@@ -187,10 +212,13 @@ public struct AlertLedger {
     public var hasAlerts: Bool { !outbox.isEmpty }
 
     /// Episodes open now (for the metrics endpoint).
-    public var openEpisodes: Int { episodes.count }
+    public var openEpisodes: Int { index.count }
 
     private mutating func close(_ key: UInt64, at time: PacketTime) {
-        guard let episode = episodes.removeValue(forKey: key) else { return }
+        guard let place = index[key], let episode = store[place] else { return }
+        index.remove(key)
+        store[place] = nil
+        freePlaces.append(place)
         let slot = Int(truncatingIfNeeded: key) & Self.filterMask
         if openByFilterSlot[slot] < .max { openByFilterSlot[slot] -= 1 }
         if episode.written { outbox.append(line(episode, phase: .end, at: max(time, episode.lastSeen))) }

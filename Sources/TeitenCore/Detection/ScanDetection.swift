@@ -131,6 +131,7 @@ public struct ScanDetection {
         case .probe:
             fingerprints.prefetch(source: keys.sourceKey)
             forEachWindow(of: keys) { table, key in table.prefetchBucket(key) }
+            forEachEpisode(of: keys) { key in ledger.prefetch(key) }
             surge.prefetch(event.transport, port: keys.port, source: keys.sourceElement)
         case .backscatter:
             backscatter.prefetchBucket(KeyHash.key(event.source, Tag.backscatter))
@@ -163,6 +164,15 @@ public struct ScanDetection {
             body(blockTargets, keys.block)
         }
         if !ledger.mayBeActive(keys.flood) { body(flood, keys.flood) }
+    }
+
+    /// The probe's keys that may have an open episode (the ledger's look-up).
+    @inline(__always)
+    private func forEachEpisode(of keys: ProbeKeys, _ body: (UInt64) -> Void) {
+        if ledger.mayBeActive(keys.vertical) { body(keys.vertical) }
+        if ledger.mayBeActive(keys.sweep) { body(keys.sweep) }
+        if ledger.mayBeActive(keys.block) { body(keys.block) }
+        if ledger.mayBeActive(keys.flood) { body(keys.flood) }
     }
 
     private mutating func observeProbe(_ packet: DetectionEvent, keys: ProbeKeys) {
