@@ -50,6 +50,8 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     private let alertsWaiting = Atomic<Bool>(false)
     /// Batches the worker has finished (published its alerts for).
     private let batchesDone = Atomic<Int>(0)
+    /// Batches the capture thread has handed over.
+    private let batchesFilled = Atomic<Int>(0)
     private var thread = pthread_t()
 
     // Capture thread only.
@@ -107,6 +109,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
         producerHoldsBatch = false
         producerBatch = (producerBatch + 1) % Self.batches
         batchesSent += 1
+        batchesFilled.store(batchesSent, ordering: .releasing)
         filled.signal()
     }
 
@@ -151,6 +154,10 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     @inline(__always)
     private func nextItem() -> UnsafeMutablePointer<Item> {
         if !producerHoldsBatch {
+            // Under load the two threads wait on each other batch by batch:
+            // a short spin first spares the other a wake-up system call
+            // (the semaphore only calls the kernel for a sleeping waiter).
+            Self.spin(Self.producerSpins) { self.batchesDone.load(ordering: .acquiring) > self.batchesSent - Self.batches }
             free.wait()
             producerHoldsBatch = true
             producerCount = 0
@@ -174,7 +181,9 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
         // The probes' table keys, computed `keysAhead` items early.
         let keys = ZeroedStorage<ScanDetection.ProbeKeys>(count: Self.keyRing)
         var batch = 0
+        var processed = 0
         while true {
+            Self.spin(Self.consumerSpins) { self.batchesFilled.load(ordering: .acquiring) > processed }
             filled.wait()
             let base = items.base + batch * Self.batchSize
             let count = counts[batch]
@@ -196,11 +205,24 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
                 }
             }
             publish(&detection)
-            batchesDone.add(1, ordering: .releasing)
+            processed += 1
             free.signal()
+            batchesDone.add(1, ordering: .releasing)
             if ended { return }
             batch = (batch + 1) % Self.batches
         }
+    }
+
+    /// Checks before a thread sleeps on the other: about 0.3 ms for the
+    /// capture thread (a batch's worth of detection), 50 µs for the worker
+    /// (on a quiet link it then sleeps until packets come).
+    private static let producerSpins = 30_000
+    private static let consumerSpins = 5_000
+
+    @inline(__always)
+    private static func spin(_ limit: Int, until ready: () -> Bool) {
+        var remaining = limit
+        while remaining > 0 && !ready() { remaining -= 1 }
     }
 
     /// Items ahead whose keys and buckets are asked for; windows at half of it.
