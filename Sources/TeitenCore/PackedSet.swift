@@ -88,11 +88,15 @@ public struct PackedMap: Sendable {
 
 /// The slots behind `PackedSet` and `PackedMap`. Slot value 0 means empty;
 /// the key 0 itself lives in a side slot (index `capacity`).
+///
+/// A map keeps each value beside its key (two words a slot, `shift` 1), so
+/// that a lookup reads one cache line, not a key line and a value line;
+/// a set keeps keys only (`shift` 0).
 final class PackedSlots: @unchecked Sendable {  // mutated only through a uniquely referenced owner
-    private var keysMemory: ZeroedMemory
-    private var valuesMemory: ZeroedMemory?
-    private var keysPointer: UnsafeMutablePointer<UInt64>
-    private var valuesPointer: UnsafeMutablePointer<Int32>?
+    private var memory: ZeroedMemory
+    /// Slot `i`'s key at word `i << shift`, its value (maps) in the word after.
+    private var words: UnsafeMutablePointer<UInt64>
+    private let shift: Int
     private var mask: Int
     private(set) var count = 0
     private var hasZero = false
@@ -107,32 +111,30 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
 
     init(capacity: Int, withValues: Bool = false) {
         mask = capacity - 1
-        (keysMemory, keysPointer) = Self.allocate(UInt64.self, capacity)
-        if withValues { (valuesMemory, valuesPointer) = Self.allocate(Int32.self, capacity + 1) }
+        shift = withValues ? 1 : 0
+        (memory, words) = Self.allocate(words: (capacity + 1) << shift)
     }
 
-    deinit {
-        keysMemory.release()
-        valuesMemory?.release()
-    }
+    deinit { memory.release() }
 
-    private static func allocate<T>(_ type: T.Type, _ count: Int) -> (ZeroedMemory, UnsafeMutablePointer<T>) {
-        let memory = ZeroedMemory(bytes: count * MemoryLayout<T>.stride)
-        return (memory, memory.base.bindMemory(to: T.self, capacity: count))
+    private static func allocate(words count: Int) -> (ZeroedMemory, UnsafeMutablePointer<UInt64>) {
+        let memory = ZeroedMemory(bytes: count * MemoryLayout<UInt64>.stride)
+        return (memory, memory.base.bindMemory(to: UInt64.self, capacity: count))
     }
 
     var capacity: Int { mask + 1 }
 
+    private var wordCount: Int { (mask + 2) << shift }
+
     func clear() {
-        keysPointer.update(repeating: 0, count: mask + 1)
+        words.update(repeating: 0, count: wordCount)
         count = 0
         hasZero = false
     }
 
     func copy() -> PackedSlots {
-        let copy = PackedSlots(capacity: mask + 1, withValues: valuesPointer != nil)
-        copy.keysPointer.update(from: keysPointer, count: mask + 1)
-        if let valuesPointer { copy.valuesPointer!.update(from: valuesPointer, count: mask + 2) }
+        let copy = PackedSlots(capacity: mask + 1, withValues: shift == 1)
+        copy.words.update(from: words, count: wordCount)
         copy.count = count
         copy.hasZero = hasZero
         return copy
@@ -142,7 +144,10 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ Self.seed)) & mask }
 
     @inline(__always)
-    func prefetch(_ key: UInt64) { teiten_prefetch(keysPointer + home(key)) }
+    private func key(at slot: Int) -> UInt64 { words[slot << shift] }
+
+    @inline(__always)
+    func prefetch(_ key: UInt64) { teiten_prefetch(words + (home(key) << shift)) }
 
     /// Where `key` is, or the empty slot where it would go.
     @inline(__always)
@@ -150,7 +155,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         if key == 0 { return (hasZero, mask + 1) }
         var slot = home(key)
         while true {
-            let held = keysPointer[slot]
+            let held = self.key(at: slot)
             if held == key { return (true, slot) }
             if held == 0 { return (false, slot) }
             slot = (slot + 1) & mask
@@ -170,42 +175,36 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
             grow()
             return insert(key)
         }
-        keysPointer[slot] = key
+        words[slot << shift] = key
         count += 1
         return (true, slot)
     }
 
-    @inline(__always) func value(at slot: Int) -> Int32 { valuesPointer![slot] }
-    @inline(__always) func setValue(_ value: Int32, at slot: Int) { valuesPointer![slot] = value }
+    /// A map's value in `slot` (the zero key's in the side slot).
+    @inline(__always) func value(at slot: Int) -> Int32 { Int32(truncatingIfNeeded: words[slot << 1 | 1]) }
+    @inline(__always) func setValue(_ value: Int32, at slot: Int) { words[slot << 1 | 1] = UInt64(UInt32(bitPattern: value)) }
 
     func keys() -> [UInt64] {
         var keys: [UInt64] = []
         keys.reserveCapacity(count)
         if hasZero { keys.append(0) }
-        for slot in 0...mask where keysPointer[slot] != 0 { keys.append(keysPointer[slot]) }
+        for slot in 0...mask where key(at: slot) != 0 { keys.append(key(at: slot)) }
         return keys
     }
 
     /// Doubles the table, rehashing every key (and moving its value).
     private func grow() {
-        let oldKeys = keysPointer, oldValues = valuesPointer, oldCapacity = mask + 1
-        let oldKeysMemory = keysMemory, oldValuesMemory = valuesMemory
+        let oldWords = words, oldMemory = memory, oldCapacity = mask + 1
         let capacity = oldCapacity * 2
         mask = capacity - 1
-        (keysMemory, keysPointer) = Self.allocate(UInt64.self, capacity)
-        if let oldValues {
-            let (memory, pointer) = Self.allocate(Int32.self, capacity + 1)
-            valuesMemory = memory
-            valuesPointer = pointer
-            pointer[capacity] = oldValues[oldCapacity]  // the zero key's value
+        (memory, words) = Self.allocate(words: (capacity + 1) << shift)
+        if shift == 1 { words[capacity << 1 | 1] = oldWords[oldCapacity << 1 | 1] }  // the zero key's value
+        for old in 0..<oldCapacity where oldWords[old << shift] != 0 {
+            var slot = home(oldWords[old << shift])
+            while key(at: slot) != 0 { slot = (slot + 1) & mask }
+            words[slot << shift] = oldWords[old << shift]
+            if shift == 1 { words[slot << 1 | 1] = oldWords[old << 1 | 1] }
         }
-        for old in 0..<oldCapacity where oldKeys[old] != 0 {
-            var slot = home(oldKeys[old])
-            while keysPointer[slot] != 0 { slot = (slot + 1) & mask }
-            keysPointer[slot] = oldKeys[old]
-            if let oldValues { valuesPointer![slot] = oldValues[old] }
-        }
-        oldKeysMemory.release()
-        oldValuesMemory?.release()
+        oldMemory.release()
     }
 }
