@@ -53,6 +53,51 @@ struct PackedSetTests {
     }
 }
 
+/// The alert ledger's episode index: inserts and backward-shift removals
+/// against a Dictionary, kept near its limit so that probe chains are long
+/// and wrap around the table's end (a removal that broke a chain would
+/// lose the keys behind it).
+@Suite("Episode index")
+struct EpisodeIndexTests {
+    @Test func behavesLikeDictionary() {
+        let limit = 700  // 2,048 slots: chains form at this load
+        var index = EpisodeIndex(maximumCount: limit)
+        var reference: [UInt64: Int] = [:]
+        var state: UInt64 = 0x9E37_79B9
+        for step in 0..<300_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            // Few distinct keys (0 among them), so inserts meet removals.
+            let key = step % 11 == 0 ? 0 : (state >> 33) % 3000
+            if let place = reference[key] {
+                #expect(index[key] == place)
+                if state & 1 == 0 { index.remove(key); reference[key] = nil }
+            } else {
+                #expect(index[key] == nil)
+                if reference.count < limit { index.insert(key, place: step); reference[key] = step }
+            }
+            #expect(index.count == reference.count)
+        }
+        for key in 0..<3000 as Range<UInt64> { #expect(index[key] == reference[key]) }
+    }
+}
+
+@Suite("Row sketches")
+struct RowSketchesTests {
+    /// Rows get sketches on first use, in any order, up to the cap; a row
+    /// past the cap goes uncounted instead of taking another row's sketch.
+    @Test func sketchPerRowUpToTheCap() {
+        var sketches = RowSketches()
+        for element in 0..<10_000 as Range<UInt64> { sketches.insert(element, row: 7) }
+        for element in 0..<100 as Range<UInt64> { sketches.insert(element, row: 2) }
+        for row in 10..<(10 + HourCounts.maximumSketches) { sketches.insert(1, row: row) }
+        let estimates = Dictionary(uniqueKeysWithValues: sketches.estimates.map { ($0.row, $0.count) })
+        #expect(estimates.count == HourCounts.maximumSketches)
+        #expect(abs(estimates[7]! - 10_000) < 10_000 * 4 * 17 / 1000)  // four standard errors (1.6 %)
+        #expect(abs(estimates[2]! - 100) <= 5 && estimates[10] == 1)
+        #expect(estimates[10 + HourCounts.maximumSketches - 1] == nil)  // the row past the cap
+    }
+}
+
 /// Distinct counts: exact to 4,096 elements, then HyperLogLog estimates
 /// within their documented error (checked at four standard errors, so the
 /// test fails on a broken sketch, not on chance).

@@ -110,6 +110,39 @@ struct SignatureAndFingerprintTests {
         #expect(try #require(harness.starts(.horizontalSweep).first).tool == nil)
     }
 
+    /// The detection event carries the verdicts the detectors used to take
+    /// from the whole record, and fits one cache line with the worker's
+    /// item kind beside it.
+    @Test func detectionEventCarriesTheVerdicts() {
+        #expect(MemoryLayout<DetectionEvent>.stride < 64)
+        var packet = PacketRecord()
+        packet.ipVersion = 4
+        packet.transport = .tcp
+        packet.tcp.flags = TCPSummary.syn
+        packet.destination = IPAddress(ipv4: 0xC612_0102)
+        packet.destinationPort = 445
+        packet.tcp.sequence = 0xC612_0102  // Mirai's habit
+        let syn = DetectionEvent(packet, as: .probe)
+        #expect(syn.port == 445 && syn.tcpFlags == TCPSummary.syn && syn.trafficClass == .probe)
+        #expect(ScanningTool.fingerprint(packet) == .mirai)
+        packet.tcp.flags = TCPSummary.ack  // not a SYN: no fingerprint counted
+        #expect(DetectionEvent(packet, as: .probe) != syn)
+        packet.tcp.flags = TCPSummary.syn
+        #expect(DetectionEvent(packet, as: .backscatter) != syn)  // verdicts only for probes
+        #expect(DetectionEvent(packet, as: .probe) == syn)
+
+        var slammer = PacketRecord()
+        slammer.ipVersion = 4
+        slammer.transport = .udp
+        slammer.destinationPort = 1434
+        slammer.payloadLength = 376
+        slammer.capturedPayloadLength = 376
+        slammer.payloadPrefix = 0x0401_0101_0101_0101
+        let worm = DetectionEvent(slammer, as: .probe)
+        slammer.payloadPrefix = 0x0201_0101_0101_0101  // a browser ping to 1434
+        #expect(DetectionEvent(slammer, as: .probe) != worm)
+    }
+
     @Test func masscanFingerprintFormula() {
         var packet = PacketRecord()
         packet.ipVersion = 4
