@@ -17,6 +17,10 @@
 /// its window is counted in `evictions`. A spoofed flood of fresh sources
 /// churns the table but never grows it.
 ///
+/// A key can own two windows (`secondCapacity`), counted separately (the
+/// block-scan detector's ports and targets of one source): one bucket
+/// lookup, one claim and one eviction then serve both.
+///
 /// The arrays come zeroed (`ZeroedStorage`), and all-zero means
 /// empty: the kernel commits a page only when a key first lands in it, so a
 /// short run or a quiet sensor does not pay for the whole table.
@@ -40,10 +44,13 @@ struct WindowTable {
     }
 
     let capacity: Int
+    /// The second window's capacity; 0 when keys have one window.
+    let secondCapacity: Int
     let windowNanoseconds: Int64
     /// Buckets − 1; the table has `ways` slots per bucket, a power of two in all.
     private let bucketMask: Int
-    /// Entries per slot: the head, then `capacity` elements.
+    /// Entries per slot: the head, then `capacity` elements; then, with a
+    /// second window, its head and `secondCapacity` elements.
     private let regionSize: Int
     private let tableStorage: ZeroedStorage<Slot>
     private let entryStorage: ZeroedStorage<Entry>
@@ -51,13 +58,14 @@ struct WindowTable {
     private var entries: UnsafeMutablePointer<Entry> { entryStorage.base }
     private(set) var evictions: UInt64 = 0
 
-    init(capacity: Int, windowSeconds: Int, maximumKeys: Int) {
+    init(capacity: Int, windowSeconds: Int, maximumKeys: Int, secondCapacity: Int? = nil) {
         self.capacity = min(255, max(1, capacity))
+        self.secondCapacity = secondCapacity.map { min(255, max(1, $0)) } ?? 0
         windowNanoseconds = Int64(windowSeconds) * 1_000_000_000
         var count = Self.ways * 16
         while count < maximumKeys { count <<= 1 }
         bucketMask = count / Self.ways - 1
-        regionSize = self.capacity + 1
+        regionSize = self.capacity + 1 + (self.secondCapacity > 0 ? self.secondCapacity + 1 : 0)
         tableStorage = ZeroedStorage(count: count)
         entryStorage = ZeroedStorage(count: count * regionSize)
     }
@@ -75,16 +83,24 @@ struct WindowTable {
         let key = Self.stored(key)
         let slot = find(key) ?? victim(for: key)
         entryStorage.prefetch(slot &* regionSize)  // the head and the first three elements
+        if secondCapacity > 0 { entryStorage.prefetch(slot &* regionSize &+ capacity &+ 1) }
+    }
+
+    /// Where window `second ? 1 : 0` of a slot starts (its head), and how many elements it holds at most.
+    @inline(__always)
+    private func window(_ slot: Int, second: Bool) -> (head: Int, capacity: Int) {
+        second ? (slot &* regionSize &+ capacity &+ 1, secondCapacity) : (slot &* regionSize, capacity)
     }
 
     /// Records `element` for `key` at `time`; returns how many distinct
     /// elements the key has within the window ending at `time` (at most
-    /// `capacity`). `key` must already be well mixed (KeyHash).
-    mutating func observe(key: UInt64, element: UInt32, at time: Int64) -> Int {
+    /// `capacity`). `key` must already be well mixed (KeyHash). `second`:
+    /// the key's second window.
+    mutating func observe(key: UInt64, element: UInt32, at time: Int64, second: Bool = false) -> Int {
         let key = Self.stored(key)
         let slot = find(key) ?? claim(key, at: time)
         let cutoff = time &- windowNanoseconds
-        let head = slot &* regionSize
+        let (head, capacity) = window(slot, second: second)
         let base = head &+ 1
         let entries = self.entries
         let live: Int
@@ -131,12 +147,12 @@ struct WindowTable {
 
     /// What the window holds for `key` at `time`: its live elements, the
     /// earliest time among them, and the packets since the window was empty.
-    func snapshot(key: UInt64, at time: Int64) -> Snapshot {
+    func snapshot(key: UInt64, at time: Int64, second: Bool = false) -> Snapshot {
         guard let slot = find(Self.stored(key)) else { return ([], time, 0) }
         let cutoff = time &- windowNanoseconds
         var live: [UInt64] = []
         var first = time
-        let head = slot * regionSize
+        let head = window(slot, second: second).head
         for index in (head + 1)..<(head + 1 + Int(entries[head].element)) where entries[index].time > cutoff {
             live.append(UInt64(entries[index].element))
             first = min(first, entries[index].time)
@@ -144,10 +160,16 @@ struct WindowTable {
         return (live, first, UInt64(entries[head].time))
     }
 
-    /// Forgets a key's window (its episode has started; the ledger counts from here).
+    /// Forgets a key's windows (its episode has started; the ledger counts from here).
     mutating func reset(key: UInt64) {
         guard let slot = find(Self.stored(key)) else { return }
-        entries[slot * regionSize] = Entry()
+        clearWindows(slot)
+    }
+
+    @inline(__always)
+    private func clearWindows(_ slot: Int) {
+        entries[window(slot, second: false).head] = Entry()
+        if secondCapacity > 0 { entries[window(slot, second: true).head] = Entry() }
     }
 
     /// Key 0 marks an empty slot; a real key 0 (one in 2^64) is stored as 1.
@@ -186,7 +208,7 @@ struct WindowTable {
             evictions &+= 1
         }
         table[victim] = Slot(key: key, lastSeen: time)
-        entries[head] = Entry()
+        clearWindows(victim)
         return victim
     }
 }
