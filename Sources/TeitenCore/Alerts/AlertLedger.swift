@@ -144,12 +144,7 @@ public struct AlertLedger {
     /// The packet time after which an episode idle since its last packet ends.
     @inline(__always)
     private static func end(of episode: Episode) -> Int64 {
-        end(lastSeen: episode.lastSeen, windowSeconds: episode.opening.windowSeconds)
-    }
-
-    @inline(__always)
-    private static func end(lastSeen: PacketTime, windowSeconds: Int) -> Int64 {
-        lastSeen.nanoseconds &+ Int64(windowSeconds) &* 1_000_000_000
+        episode.lastSeen.nanoseconds &+ Int64(episode.opening.windowSeconds) &* 1_000_000_000
     }
 
     /// Adds a packet to an open episode; returns false when `key` has none.
@@ -192,9 +187,8 @@ public struct AlertLedger {
         var ended: [UInt64] = []
         while let earliest = deadlines.earliest, now.nanoseconds > earliest {
             var entry = deadlines.pop()!
-            // Fields read in place: reading the episode out would copy it.
             guard let place = index[entry.key], store[place]!.id == entry.episode else { continue }  // ended already
-            entry.deadline = Self.end(lastSeen: store[place]!.lastSeen, windowSeconds: store[place]!.opening.windowSeconds)
+            entry.deadline = Self.end(of: store[place]!)
             if now.nanoseconds > entry.deadline { ended.append(entry.key) } else { deadlines.push(entry) }
         }
         // Oldest first, so the stream reads in time order.
@@ -221,8 +215,9 @@ public struct AlertLedger {
     public var openEpisodes: Int { index.count }
 
     private mutating func close(_ key: UInt64, at time: PacketTime) {
-        guard let place = index[key], let episode = store[place].take() else { return }  // moved out, not copied
+        guard let place = index[key], let episode = store[place] else { return }
         index.remove(key)
+        store[place] = nil
         freePlaces.append(place)
         let slot = Int(truncatingIfNeeded: key) & Self.filterMask
         if openByFilterSlot[slot] < .max { openByFilterSlot[slot] -= 1 }

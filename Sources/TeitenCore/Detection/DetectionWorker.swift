@@ -261,9 +261,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
         shared.withLock { state in
             state.statistics = statistics
             if !alerts.isEmpty {
-                // Usually the capture thread took the last ones already: hand
-                // the array over whole rather than copying each line into it.
-                if state.alerts.isEmpty { state.alerts = alerts } else { state.alerts += alerts }
+                state.alerts += alerts
                 alertsWaiting.store(true, ordering: .relaxed)
             }
         }
