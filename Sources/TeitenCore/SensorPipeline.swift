@@ -11,8 +11,10 @@ public import PacketDecoding
 /// 5. `HourlyCounter` (when counting is on): the source's country
 ///    (`CountryCache`), then one row of the packet's UTC hour; closed hours
 ///    wait there for `takeFinishedHours()`;
-/// 6. `ScanDetection`: the detectors, which open and extend episodes in its
-///    `AlertLedger`; finished alert lines wait there for `takeAlerts()`.
+/// 6. `ScanDetection`: the detectors, which see the packet as a
+///    `DetectionEvent` (made when the frame is decoded and classified) and
+///    open and extend episodes in their `AlertLedger`; finished alert lines
+///    wait there for `takeAlerts()`.
 ///
 /// Stages are concrete stored properties, called in order below: a reader
 /// finds where a packet goes next by reading one function (`handle`), and

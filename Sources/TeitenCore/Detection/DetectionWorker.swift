@@ -3,7 +3,7 @@ internal import Glibc
 #endif
 internal import Dispatch
 internal import Synchronization
-public import PacketDecoding
+internal import PacketDecoding
 
 /// The detection stage on a thread of its own, so that a two-core sensor
 /// decodes and counts on one core while it detects on the other.
