@@ -16,6 +16,10 @@ scratch="$root/.build-fuzz"
 corpus="$root/../shared/corpus"
 
 mkdir -p "$scratch"
+# SwiftPM reuses its build plan without noticing source files added to the
+# parent package (a path dependency here), and then fails with "cannot find
+# type" in an old tree: drop the plan, so that it is made again (a second).
+rm -f "$scratch/debug.yaml"
 (cd "$root/Fuzz" && swift build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path "$scratch") \
     > "$scratch/build.log" 2>&1 || { grep -v "Cannot export local symbol" "$scratch/build.log" | tail -30 >&2; exit 2; }
 if [ -d "$corpus" ]; then
