@@ -93,7 +93,6 @@ public struct ScanDetection {
     /// The table keys of one probe, computed once when the look-ahead first
     /// meets the packet and kept beside it until it is processed.
     struct ProbeKeys {
-        var port: UInt16 = 0
         var target: UInt32 = 0
         var sourceElement: UInt32 = 0
         var sourceKey: UInt64 = 0
@@ -106,7 +105,7 @@ public struct ScanDetection {
 
         @inline(__always)
         init(_ event: DetectionEvent) {
-            port = event.port
+            let port = event.port
             let proto = UInt64(event.transport.rawValue)
             target = KeyHash.element(event.destination)
             sourceElement = KeyHash.element(event.source)
@@ -132,7 +131,7 @@ public struct ScanDetection {
             fingerprints.prefetch(source: keys.sourceKey)
             forEachWindow(of: keys) { table, key in table.prefetchBucket(key) }
             forEachEpisode(of: keys) { key in ledger.prefetch(key) }
-            surge.prefetch(event.transport, port: keys.port, source: keys.sourceElement)
+            surge.prefetch(event.transport, port: event.port, source: keys.sourceElement)
         case .backscatter:
             backscatter.prefetchBucket(KeyHash.key(event.source, Tag.backscatter))
         case .localOutbound, .other:
@@ -174,7 +173,7 @@ public struct ScanDetection {
 
     private mutating func observeProbe(_ packet: DetectionEvent, keys: ProbeKeys) {
         let now = packet.time.nanoseconds
-        let port = keys.port
+        let port = packet.port
         let source = packet.source
         let target = keys.target
         let sourceKey = keys.sourceKey

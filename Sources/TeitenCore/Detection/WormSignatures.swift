@@ -55,9 +55,6 @@ public struct WormSignature: Sendable {
 
     public var isPortOnly: Bool { if case .port = evidence { true } else { false } }
 
-    /// Whether `packet` (already known to be selected by port) carries the evidence.
-    @inline(__always)
-    func matches(_ packet: PacketRecord) -> Bool { evidence.matches(packet) }
 }
 
 extension WormSignature.Evidence {
