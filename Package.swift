@@ -5,6 +5,7 @@
 //   CPcap            libpcap, as a system library (module map + shim header)
 //   CMaxMindDB       libmaxminddb, likewise (MaxMind-format country databases)
 //   CPrefetch        a software-prefetch hint (one inline C function)
+//   CMalloc          glibc's malloc.h (mallopt), for the allocator policy
 //   PacketDecoding   bytes -> PacketRecord; imports no libpcap, so it can be
 //                    unit-tested, truncation-tested at every length and fuzzed
 //   PcapCapture      the only code that calls libpcap
@@ -50,6 +51,8 @@ let package = Package(
             pkgConfig: "libmaxminddb",
             providers: [.apt(["libmaxminddb-dev"])]
         ),
+        // glibc's mallopt (malloc.h), for the allocator policy of `teiten run`.
+        .systemLibrary(name: "CMalloc"),
         .target(name: "PacketDecoding", swiftSettings: strict),
         .target(name: "PcapCapture", dependencies: ["CPcap", "PacketDecoding"], swiftSettings: strict),
         .target(name: "CPrefetch"),
@@ -69,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "teiten",
             dependencies: [
-                "PacketDecoding", "PcapCapture", "TeitenCore", "TeitenOutput", "TrafficSynthesis", "TeitenService",
+                "PacketDecoding", "PcapCapture", "TeitenCore", "TeitenOutput", "TrafficSynthesis", "TeitenService", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -27,6 +27,9 @@ public struct PackedSet: Sendable {
 
     public var count: Int { storage.count }
 
+    /// Slots in the table (a power of two; it holds 0.7 of that before growing).
+    public var capacity: Int { storage.capacity }
+
     @inline(__always)
     public func contains(_ key: UInt64) -> Bool { storage.find(key).found }
 
@@ -83,7 +86,18 @@ public struct PackedMap: Sendable {
         storage.setValue(value, at: slot)
     }
 
-    public mutating func removeAll() { storage = PackedSlots(capacity: 16, withValues: true) }
+    /// Slots in the table (a power of two; it holds 0.7 of that before growing).
+    public var capacity: Int { storage.capacity }
+
+    /// Empties the map; `keepingCapacity` keeps (and zeroes) its memory for
+    /// reuse, as `PackedSet.removeAll(keepingCapacity:)` does.
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        if keepingCapacity && isKnownUniquelyReferenced(&storage) {
+            storage.clear()
+        } else {
+            storage = PackedSlots(capacity: keepingCapacity ? storage.capacity : 16, withValues: true)
+        }
+    }
 }
 
 /// The slots behind `PackedSet` and `PackedMap`. Slot value 0 means empty;

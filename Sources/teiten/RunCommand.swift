@@ -206,6 +206,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        AllocatorPolicy.keepFreedMemory()
         let (settings, configFile) = try effectiveSettings()
         JournalLogHandler.setLevel(LogLevelName.parse(settings.service.logLevel) ?? .info)
         // A refused setting exits EX_CONFIG (78), which systemd does not

@@ -57,14 +57,18 @@ public struct HourCounts: Sendable {
 
     /// A new hour; `like` is the hour before it, whose sizes this one's
     /// tables start at (an hour resembles the last: sized once, instead of
-    /// doubling and rehashing a dozen times while it fills).
-    init(hour: Int64, pairLimit: Int, like previous: HourCounts? = nil) {
+    /// doubling and rehashing a dozen times while it fills). `reusing`: the
+    /// emptied tables of an hour that has closed, taken where they fit.
+    init(hour: Int64, pairLimit: Int, like previous: HourCounts? = nil, reusing spare: HourTables? = nil) {
         self.hour = hour
         self.pairLimit = pairLimit
-        rowOfKey = PackedMap(minimumCapacity: max(1024, previous?.rows.count ?? 0))
+        let rows = max(1024, previous?.rows.count ?? 0)
+        rowOfKey = HourTables.fitting(spare?.rowOfKey, rows) ?? PackedMap(minimumCapacity: rows)
         if let previous {
-            sourcePairs = PackedSet(minimumCapacity: min(pairLimit, previous.sourcePairs.count))
-            destinationPairs = PackedSet(minimumCapacity: min(pairLimit, previous.destinationPairs.count))
+            let sources = min(pairLimit, previous.sourcePairs.count)
+            let destinations = min(pairLimit, previous.destinationPairs.count)
+            sourcePairs = HourTables.fitting(spare?.sourcePairs, sources) ?? PackedSet(minimumCapacity: sources)
+            destinationPairs = HourTables.fitting(spare?.destinationPairs, destinations) ?? PackedSet(minimumCapacity: destinations)
         }
     }
 
@@ -161,16 +165,62 @@ public struct HourCounts: Sendable {
 
     /// Folds the sketches' estimates into the counts and frees the pair
     /// sets, once the hour is final (before it goes to the writer thread).
-    mutating func releasePairs() {
+    /// Returns the emptied tables, for a later hour to reuse.
+    @discardableResult
+    mutating func releasePairs() -> HourTables {
         var estimated = Set<Int32>()
         for (row, count) in sourceSketches.estimates { totals[row].sources &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
         for (row, count) in destinationSketches.estimates { totals[row].destinations &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
         estimatedRows = estimated.count
         sourceSketches = RowSketches()
         destinationSketches = RowSketches()
-        sourcePairs.removeAll()
-        destinationPairs.removeAll()
-        rowOfKey.removeAll()
+        var tables = HourTables(rowOfKey: rowOfKey, sourcePairs: sourcePairs, destinationPairs: destinationPairs)
+        sourcePairs = PackedSet()
+        destinationPairs = PackedSet()
+        rowOfKey = PackedMap()
+        tables.empty()
+        return tables
+    }
+}
+
+/// An hour's three hashed tables (row index, source pairs, destination
+/// pairs), emptied when the hour closes and handed to the hour after the
+/// next one (`HourlyCounter`).
+///
+/// Why not free them and map new ones: memory the kernel hands out fresh
+/// must be zeroed page by page on first touch, and on the benchmark's 10 M
+/// packets that was a tenth of the capture thread (tens of MiB an hour, at
+/// a page fault each; dearer in a VM). Zeroing tables the process already
+/// holds is one `memset`, a few milliseconds an hour.
+struct HourTables {
+    var rowOfKey: PackedMap
+    var sourcePairs: PackedSet
+    var destinationPairs: PackedSet
+
+    /// Empties every table, keeping its memory (a table still shared with a
+    /// checkpoint being written is left to it, and a new one taken).
+    mutating func empty() {
+        rowOfKey.removeAll(keepingCapacity: true)
+        sourcePairs.removeAll(keepingCapacity: true)
+        destinationPairs.removeAll(keepingCapacity: true)
+    }
+
+    /// `table` if it holds `count` keys without growing and is at most four
+    /// times the size needed (a quiet hour after a busy one does not keep a
+    /// busy hour's memory); nil otherwise.
+    static func fitting(_ table: PackedSet?, _ count: Int) -> PackedSet? {
+        guard let table, fits(table.capacity, count) else { return nil }
+        return table
+    }
+
+    static func fitting(_ table: PackedMap?, _ count: Int) -> PackedMap? {
+        guard let table, fits(table.capacity, count) else { return nil }
+        return table
+    }
+
+    private static func fits(_ capacity: Int, _ count: Int) -> Bool {
+        let needed = PackedSlots.capacity(for: count)
+        return capacity >= needed && capacity <= 4 * needed
     }
 }
 

@@ -18,6 +18,8 @@ public struct HourlyCounter {
     private var observedFrom: PacketTime?
     /// Hours closed and ready for the writer, oldest first.
     public private(set) var finished: [HourCounts] = []
+    /// The emptied tables of the last hour closed, for the next hour to open.
+    private var spareTables: HourTables?
 
     public init(graceSeconds: Int = 60, pairLimit: Int = 1 << 21) {
         self.graceSeconds = Int64(graceSeconds)
@@ -69,7 +71,8 @@ public struct HourlyCounter {
         if let open = current, hour > open.hour {
             if let older = previous { close(older, until: time) }
             previous = current
-            current = HourCounts(hour: hour, pairLimit: pairLimit, like: previous)
+            current = HourCounts(hour: hour, pairLimit: pairLimit, like: previous, reusing: spareTables)
+            spareTables = nil
             update(&current!)
         } else if current == nil {
             current = HourCounts(hour: hour, pairLimit: pairLimit)
@@ -131,7 +134,7 @@ public struct HourlyCounter {
         let start = counts.startSeconds, end = start + 3600
         let from = observedFrom?.nanoseconds ?? .max
         counts.complete = !counts.gap && from <= start * 1_000_000_000 && time.nanoseconds >= end * 1_000_000_000
-        counts.releasePairs()
+        spareTables = counts.releasePairs()
         finished.append(counts)
     }
 
