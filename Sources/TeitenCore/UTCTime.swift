@@ -17,18 +17,37 @@ public enum UTCTime {
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// A packet time's calendar fields in UTC.
+    public struct Parts: Equatable, Sendable {
+        public var year: Int64
+        public var month: Int
+        public var day: Int
+        public var hour: Int
+        public var minute: Int
+        public var second: Int
+        /// Within the second, 0 ..< 1,000,000,000.
+        public var nanoseconds: Int64
+
+        public init(_ time: PacketTime) {
+            let seconds = time.seconds
+            nanoseconds = time.nanoseconds - seconds &* PacketTime.nanosecondsPerSecond
+            let (days, secondOfDay) = UTCTime.floorDivide(seconds, 86_400)
+            (year, month, day) = UTCTime.civil(fromDays: days)
+            hour = Int(secondOfDay / 3600)
+            minute = Int(secondOfDay / 60 % 60)
+            second = Int(secondOfDay % 60)
+        }
+    }
+
     /// `2026-11-21T13:05:09.123456Z` with `fractionDigits` (0, 3, 6 or 9) digits.
     public static func rfc3339(_ time: PacketTime, fractionDigits: Int = 6) -> String {
-        let seconds = time.seconds
-        let nanos = time.nanoseconds - seconds &* PacketTime.nanosecondsPerSecond
-        let (days, secondOfDay) = floorDivide(seconds, 86_400)
-        let (year, month, day) = civil(fromDays: days)
-        var text = "\(pad(year, 4))-\(pad(Int64(month), 2))-\(pad(Int64(day), 2))"
-        text += "T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+        let parts = Parts(time)
+        var text = "\(pad(parts.year, 4))-\(pad(Int64(parts.month), 2))-\(pad(Int64(parts.day), 2))"
+        text += "T\(pad(Int64(parts.hour), 2)):\(pad(Int64(parts.minute), 2)):\(pad(Int64(parts.second), 2))"
         if fractionDigits > 0 {
             var divisor: Int64 = 1
             for _ in 0..<(9 - min(9, fractionDigits)) { divisor *= 10 }
-            text += "." + pad(nanos / divisor, min(9, fractionDigits))
+            text += "." + pad(parts.nanoseconds / divisor, min(9, fractionDigits))
         }
         return text + "Z"
     }

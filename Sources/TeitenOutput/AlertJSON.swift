@@ -5,37 +5,47 @@ internal import PacketDecoding
 /// (docs/alerts.md), in the habits of Suricata's EVE JSON (`timestamp`,
 /// `event_type`, `src_ip`, `dest_ip`, `proto`). Hand-written rather than
 /// through JSONEncoder: the field order and number formats are a contract,
-/// and this runs on every line.
+/// and this runs on every line (built as bytes: `JSONBytes`).
 public enum AlertJSON {
     public static func line(_ alert: Alert, sensor: String) -> String {
-        var json = "{"
-        json.field("timestamp", string: UTCTime.rfc3339(alert.timestamp))
-        json.field("event_type", string: "scan")
-        json.field("phase", string: alert.phase.rawValue)
-        json.field("kind", string: alert.kind.rawValue)
-        json.field("sensor", string: sensor)
-        json.field("episode_id", raw: String(alert.episodeID))
-        json.field("src_ip", string: alert.source?.description)
-        json.field("src_country", string: alert.sourceCountry)
-        json.field("proto", string: alert.transport.name)
-        json.field("dest_ports", raw: "[" + alert.destinationPorts.map(String.init).joined(separator: ",") + "]")
-        if let destination = alert.destination { json.field("dest_ip", string: destination.description) }
-        json.field("targets", raw: String(alert.targets))
-        json.field("ports", raw: String(alert.ports))
-        if let sources = alert.sources { json.field("sources", raw: String(sources)) }
-        json.field("packets", raw: String(alert.packets))
-        json.field("first_seen", string: UTCTime.rfc3339(alert.firstSeen))
-        json.field("last_seen", string: UTCTime.rfc3339(alert.lastSeen))
-        json.field("window_seconds", raw: String(alert.windowSeconds))
-        json.field("severity", string: alert.severity.rawValue)
-        json.field("tool", string: alert.tool)
-        json.field("signature", string: alert.signature)
-        json.field("method", string: alert.method.rawValue)
-        if let ports = alert.sourcePorts { json.field("src_ports", raw: "[" + ports.map(String.init).joined(separator: ",") + "]") }
-        if let baseline = alert.baseline { json.field("baseline", raw: Self.number(baseline)) }
-        json.field("counts_exact", raw: alert.countsExact ? "true" : "false")
-        json.append("}")
-        return json
+        var json = JSONBytes()
+        append(alert, sensor: sensor, to: &json)
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    /// Appends the alert's line (without its line end) to `json`.
+    public static func append(_ alert: Alert, sensor: String, to json: inout JSONBytes) {
+        json.byte(UInt8(ascii: "{"))
+        json.key("timestamp"); json.time(alert.timestamp)
+        json.key("event_type"); json.literal("\"scan\"")
+        json.key("phase"); json.string(alert.phase.rawValue)
+        json.key("kind"); json.string(alert.kind.rawValue)
+        json.key("sensor"); json.string(sensor)
+        json.key("episode_id"); json.unsigned(alert.episodeID)
+        json.key("src_ip")
+        if let source = alert.source { json.address(source) } else { json.literal("null") }
+        json.key("src_country"); json.string(alert.sourceCountry)
+        json.key("proto"); json.string(alert.transport.name)
+        json.key("dest_ports"); json.array(alert.destinationPorts)
+        if let destination = alert.destination { json.key("dest_ip"); json.address(destination) }
+        json.key("targets"); json.integer(alert.targets)
+        json.key("ports"); json.integer(alert.ports)
+        if let sources = alert.sources { json.key("sources"); json.integer(sources) }
+        json.key("packets"); json.unsigned(alert.packets)
+        json.key("first_seen"); json.time(alert.firstSeen)
+        json.key("last_seen"); json.time(alert.lastSeen)
+        json.key("window_seconds"); json.integer(alert.windowSeconds)
+        json.key("severity"); json.string(alert.severity.rawValue)
+        json.key("tool"); json.string(alert.tool)
+        json.key("signature"); json.string(alert.signature)
+        json.key("method"); json.string(alert.method.rawValue)
+        if let ports = alert.sourcePorts { json.key("src_ports"); json.array(ports) }
+        if let baseline = alert.baseline {
+            json.key("baseline")
+            number(baseline).utf8.forEach { json.byte($0) }
+        }
+        json.key("counts_exact"); json.literal(alert.countsExact ? "true" : "false")
+        json.byte(UInt8(ascii: "}"))
     }
 
     /// A JSON string literal: quotes, backslash and control characters escaped.
@@ -65,19 +75,5 @@ public enum AlertJSON {
         let magnitude = hundredths.magnitude
         let fraction = magnitude % 100
         return "\(sign)\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
-}
-
-private extension String {
-    mutating func field(_ name: String, string value: String?) {
-        field(name, raw: value.map(AlertJSON.quoted) ?? "null")
-    }
-
-    mutating func field(_ name: String, raw value: String) {
-        if count > 1 { append(",") }
-        append("\"")
-        append(name)
-        append("\":")
-        append(value)
     }
 }

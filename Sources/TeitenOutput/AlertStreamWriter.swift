@@ -91,6 +91,7 @@ public final class AlertStreamWriter: Sendable {
     public var linesFallenBack: UInt64 { state.withLock { $0.fellBack } }
 
     private func run() {
+        var text = JSONBytes(reservingCapacity: 1 << 16)  // a batch's lines, reused
         while true {
             _ = wake.wait(timeout: .now() + .milliseconds(500))
             let (batch, closing, reopen) = state.withLock { state -> ([Alert], Bool, Bool) in
@@ -103,18 +104,22 @@ public final class AlertStreamWriter: Sendable {
                 }
             }
             if !batch.isEmpty {
-                let lines = batch.map { AlertJSON.line($0, sensor: sensor) }
-                let error = Self.writeWhole(descriptor.load(ordering: .relaxed), lines.joined(separator: "\n") + "\n")
+                text.removeAll()
+                for alert in batch {
+                    AlertJSON.append(alert, sensor: sensor, to: &text)
+                    text.byte(UInt8(ascii: "\n"))
+                }
+                let error = Self.writeWhole(descriptor.load(ordering: .relaxed), text.bytes)
                 state.withLock { state in
                     if let error {
                         state.writeErrors &+= 1
                         state.lastError = error
-                        state.fellBack &+= UInt64(lines.count)
+                        state.fellBack &+= UInt64(batch.count)
                     } else {
                         state.written &+= UInt64(batch.count)
                     }
                 }
-                if error != nil { for line in lines { fallback(line) } }
+                if error != nil { for alert in batch { fallback(AlertJSON.line(alert, sensor: sensor)) } }
             }
             if closing {
                 if path != "-" { Glibc.close(descriptor.load(ordering: .relaxed)) }
@@ -133,10 +138,9 @@ public final class AlertStreamWriter: Sendable {
 
     /// Writes whole lines, or nothing: a write that fails part-way is cut
     /// off again (ftruncate to the size before it). Returns an error text or nil.
-    private static func writeWhole(_ fd: Int32, _ text: String) -> String? {
-        var text = text
+    private static func writeWhole(_ fd: Int32, _ text: [UInt8]) -> String? {
         let before = lseek(fd, 0, SEEK_END)  // O_APPEND writes go to the end anyway
-        return text.withUTF8 { bytes -> String? in
+        return text.withUnsafeBufferPointer { bytes -> String? in
             var offset = 0
             while offset < bytes.count {
                 let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
