@@ -103,6 +103,20 @@ struct RowSketchesTests {
 /// test fails on a broken sketch, not on chance).
 @Suite("Distinct counts")
 struct DistinctCountTests {
+    /// The first elements are held inline, then in a set: the answers and
+    /// the count must not change at the hand-over, for 0 (the set's empty
+    /// key) and for repeats on either side of it.
+    @Test func inlineElementsThenTheSet() {
+        var count = DistinctCount()
+        var reference = Set<UInt64>()
+        let elements: [UInt64] = [0, 7, 0, 7, UInt64.max, 3, 3, 9, 0, 11, 9, 12, UInt64.max, 13]
+        for element in elements {
+            #expect(count.insert(element) == reference.insert(element).inserted, "\(element) after \(reference.sorted())")
+            #expect(count.count == reference.count && count.isExact)
+        }
+        #expect(reference.count > DistinctCount.inlineLimit, "the set took over")
+    }
+
     @Test(arguments: [(DistinctCount.episodeRegisterBits, 0.033), (DistinctCount.rowRegisterBits, 0.017)])
     func exactThenWithinItsError(registerBits: Int, standardError: Double) {
         var count = DistinctCount(registerBits: registerBits)

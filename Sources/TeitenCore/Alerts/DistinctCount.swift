@@ -18,8 +18,16 @@ struct DistinctCount {
     static let episodeRegisterBits = 10
     static let rowRegisterBits = 12
 
+    /// Elements held inline before a set is allocated: most episodes (a
+    /// worm source's two or three probes, a vertical scan's one target)
+    /// never need more, and opening one used to allocate three sets.
+    static let inlineLimit = 4
+
     private let registerBits: Int
-    private var exact = PackedSet()
+    private var inline: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var inlineCount = 0
+    /// The exact set, once more than `inlineLimit` elements have come.
+    private var exact: PackedSet?
     private var registers: [UInt8] = []
 
     var isExact: Bool { registers.isEmpty }
@@ -43,17 +51,42 @@ struct DistinctCount {
             add(element)
             return false
         }
-        let inserted = exact.insert(element)
-        if exact.count > Self.exactLimit {
+        guard exact != nil else { return insertInline(element) }
+        let inserted = exact!.insert(element)
+        if exact!.count > Self.exactLimit {
             registers = [UInt8](repeating: 0, count: 1 << registerBits)
-            for value in exact.elements { add(value) }
-            exact = PackedSet()
+            for value in exact!.elements { add(value) }
+            exact = nil
         }
         return inserted
     }
 
+    private mutating func insertInline(_ element: UInt64) -> Bool {
+        if inlineContains(element) { return false }
+        switch inlineCount {
+        case 0: inline.0 = element
+        case 1: inline.1 = element
+        case 2: inline.2 = element
+        case 3: inline.3 = element
+        default:
+            var set = PackedSet(minimumCapacity: 2 * Self.inlineLimit)
+            for value in [inline.0, inline.1, inline.2, inline.3, element] { set.insert(value) }
+            exact = set
+            inlineCount = 0
+            return true
+        }
+        inlineCount += 1
+        return true
+    }
+
+    @inline(__always)
+    private func inlineContains(_ element: UInt64) -> Bool {
+        (inlineCount > 0 && inline.0 == element) || (inlineCount > 1 && inline.1 == element)
+            || (inlineCount > 2 && inline.2 == element) || (inlineCount > 3 && inline.3 == element)
+    }
+
     var count: Int {
-        guard !registers.isEmpty else { return exact.count }
+        guard !registers.isEmpty else { return exact?.count ?? inlineCount }
         let m = Double(registers.count)
         var sum = 0.0, zeros = 0
         for register in registers {
