@@ -60,6 +60,9 @@ public struct SensorPipeline {
         /// (`DetectionWorker`): `teiten run` does for capture files and live
         /// capture. Off, everything runs on the caller's thread.
         public var detectionThread = false
+        /// Build alert lines for `takeAlerts()`. Off when no alert stream
+        /// is written: episodes are still opened, counted and ended.
+        public var buildsAlertLines = true
         public init() {}
     }
 
@@ -120,6 +123,7 @@ public struct SensorPipeline {
         let database = configuration.countries
         countries = CountryCache(database: database)
         if !database.isEmpty { detection.ledger.country = { database.country(of: $0) } }
+        detection.ledger.buildsLines = configuration.buildsAlertLines
         inlineDetection = detection
         worker = configuration.detectionThread ? DetectionWorker(detection) : nil
         workerReference = worker.map { Unmanaged.passUnretained($0) }

@@ -237,6 +237,7 @@ struct RunCommand: ParsableCommand {
             throw error
         }
         configuration.countHours = outputs.hours != nil
+        configuration.buildsAlertLines = outputs.alerts != nil
         configuration.hourGraceSeconds = settings.output.hourGraceSeconds
 
         let duties = ServiceDuties(notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment),

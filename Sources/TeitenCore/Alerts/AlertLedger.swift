@@ -51,6 +51,10 @@ public struct AlertLedger {
     }
 
     public let tunables: Tunables
+    /// False when no alert stream is written (`teiten run` without
+    /// `--alerts`): episodes are opened, counted and ended as always, but
+    /// their lines are not built, since nobody would read them.
+    public var buildsLines = true
     /// Resolves a source's country for the alert line; "ZZ" when absent.
     public var country: @Sendable (IPAddress) -> String = { _ in "ZZ" }
 
@@ -119,7 +123,7 @@ public struct AlertLedger {
         episodesOpened &+= 1
         if episode.written {
             alertsByKind[kindIndex(opening.kind)] &+= 1
-            outbox.append(line(episode, phase: .start, at: time))
+            if buildsLines { outbox.append(line(episode, phase: .start, at: time)) }
         }
         if let place = index[key] {
             store[place] = episode
@@ -158,7 +162,7 @@ public struct AlertLedger {
         if updateDue && allowLine(at: packet.time) {
             store[place]!.lastLineAt = packet.time
             store[place]!.packetsAtLastLine = store[place]!.packets
-            outbox.append(line(store[place]!, phase: .update, at: packet.time))
+            if buildsLines { outbox.append(line(store[place]!, phase: .update, at: packet.time)) }
         }
         return true
     }
@@ -221,7 +225,7 @@ public struct AlertLedger {
         freePlaces.append(place)
         let slot = Int(truncatingIfNeeded: key) & Self.filterMask
         if openByFilterSlot[slot] < .max { openByFilterSlot[slot] -= 1 }
-        if episode.written { outbox.append(line(episode, phase: .end, at: max(time, episode.lastSeen))) }
+        if episode.written && buildsLines { outbox.append(line(episode, phase: .end, at: max(time, episode.lastSeen))) }
     }
 
     private mutating func allowLine(at time: PacketTime) -> Bool {

@@ -136,7 +136,7 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
 
     func takeAlerts() -> [Alert] {
         shared.withLock { state in
-            defer { state.alerts.removeAll() }
+            defer { state.alerts.removeAll(keepingCapacity: true) }  // no regrowing from empty per batch
             alertsWaiting.store(false, ordering: .relaxed)
             return state.alerts
         }
