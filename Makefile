@@ -7,6 +7,9 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # database. The benchmark builds C yardsticks and times with GNU time.
 # Tests scan the loopback interface with nmap.
 DEB_PACKAGES := libpcap-dev libmaxminddb-dev tor-geoipdb gcc time python3 nmap
+# make test's deployment checks (systemd-analyze, logrotate) and its short
+# live load (tcpreplay onto lo).
+DEPLOY_PACKAGES := systemd logrotate tcpreplay
 # Tests write a small MaxMind database with this PyPI package.
 PIP_PACKAGES := mmdb-writer
 RELEASE_BIN  := .build/release/teiten

@@ -48,6 +48,9 @@ BARE="exec $W/bare_loop $CAPTURE"
 REF="exec $W/ref_counter $CAPTURE"
 ALL="rm -rf $W/counts; exec $TEITEN run --read $CAPTURE --quiet --counts-dir $W/counts"
 DETECT="exec $TEITEN run --read $CAPTURE --quiet"
+# The whole job as a sensor does it: every stage and the alert stream written
+# to a file (the rows above only count the episodes' lines).
+WITH_ALERTS="rm -rf $W/counts $W/alerts.jsonl; exec $TEITEN run --read $CAPTURE --quiet --counts-dir $W/counts --alerts $W/alerts.jsonl"
 AB() { python3 "$SHARED/abtime.py" --runs "$RUNS" --packets "$PACKETS" --jsonl "$RESULTS" "$@"; }
 
 echo "== $PACKETS packets ($(du -h "$CAPTURE" | cut -f1)), $RUNS runs each, interleaved pair by pair"
@@ -55,13 +58,14 @@ AB --label "ref_counter vs bare loop" --vs "$BARE" -- "$REF"
 AB --label "teiten, all stages, vs bare loop" --vs "$BARE" -- "$ALL"
 AB --label "teiten, all stages, vs ref_counter" --vs "$REF" -- "$ALL"
 AB --label "teiten, detection only (no hourly counts), vs bare loop" --vs "$BARE" -- "$DETECT"
+AB --label "teiten, all stages and the alert stream, vs ref_counter" --vs "$REF" -- "$WITH_ALERTS"
 
 python3 - "$RESULTS" <<'PY'
 import json, sys
 rows = {r["label"]: r for r in map(json.loads, open(sys.argv[1]))}
 def med(r, side): return r[side + "_wall"]["median"]
 def pps(r, side): return r[side + "_pps_median"] / 1e6
-ref, allb, allr, det = (rows[k] for k in rows)
+ref, allb, allr, det, alerts = (rows[k] for k in rows)
 print()
 print("| program | median wall s | packets/s | × bare loop speed | × ref_counter speed |")
 print("|---|---:|---:|---:|---:|")
@@ -72,6 +76,9 @@ print(f"| teiten run --read --counts-dir (all stages) | {med(allb, 'A'):.3f} | {
       f"(pairs {1 / allr['ratio_wall']['max']:.3f}–{1 / allr['ratio_wall']['min']:.3f}) |")
 print(f"| teiten run --read (detection, no hourly counts) | {med(det, 'A'):.3f} | {pps(det, 'A'):.2f} M | "
       f"{1 / det['ratio_wall']['median']:.3f} | – |")
+print(f"| teiten run --read --counts-dir --alerts FILE (all stages, alert stream written) | {med(alerts, 'A'):.3f} | "
+      f"{pps(alerts, 'A'):.2f} M | – | {1 / alerts['ratio_wall']['median']:.3f} "
+      f"(pairs {1 / alerts['ratio_wall']['max']:.3f}–{1 / alerts['ratio_wall']['min']:.3f}) |")
 print()
 print(f"Peak memory (median): ref_counter {ref['A_peak_mib']['median']:.0f} MiB, "
       f"teiten all stages {allb['A_peak_mib']['median']:.0f} MiB, detection only {det['A_peak_mib']['median']:.0f} MiB.")
