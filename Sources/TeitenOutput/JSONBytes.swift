@@ -61,7 +61,7 @@ public struct JSONBytes {
 
     mutating func integer(_ value: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        unsigned(value.magnitude.asUInt64)
+        unsigned(UInt64(value.magnitude))
     }
 
     mutating func unsigned(_ value: UInt64) { digits(value, width: 1) }
@@ -131,15 +131,9 @@ public struct JSONBytes {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    mutating func append(_ other: JSONBytes) { bytes.append(contentsOf: other.bytes) }
-
     public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") &+ value : UInt8(ascii: "a") &+ value &- 10
     }
-}
-
-private extension UInt {
-    var asUInt64: UInt64 { UInt64(self) }
 }

@@ -163,9 +163,9 @@ public struct HourCounts: Sendable {
         return KeyHash.mix(UInt64(row) ^ KeyHash.address(address)) | 1 << 63
     }
 
-    /// Folds the sketches' estimates into the counts and frees the pair
-    /// sets, once the hour is final (before it goes to the writer thread).
-    /// Returns the emptied tables, for a later hour to reuse.
+    /// Folds the sketches' estimates into the counts and takes the pair
+    /// sets and row index out, once the hour is final (before it goes to
+    /// the writer thread). Returns them emptied, for a later hour to reuse.
     @discardableResult
     mutating func releasePairs() -> HourTables {
         var estimated = Set<Int32>()
