@@ -41,24 +41,38 @@ public enum UTCTime {
 
     /// `2026-11-21T13:05:09.123456Z` with `fractionDigits` (0, 3, 6 or 9) digits.
     public static func rfc3339(_ time: PacketTime, fractionDigits: Int = 6) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        append(rfc3339: time, fractionDigits: fractionDigits, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `rfc3339`, appended to a byte buffer (the alert lines' times).
+    public static func append(rfc3339 time: PacketTime, fractionDigits: Int = 6, to text: inout [UInt8]) {
         let parts = Parts(time)
-        var text = "\(pad(parts.year, 4))-\(pad(Int64(parts.month), 2))-\(pad(Int64(parts.day), 2))"
-        text += "T\(pad(Int64(parts.hour), 2)):\(pad(Int64(parts.minute), 2)):\(pad(Int64(parts.second), 2))"
-        if fractionDigits > 0 {
-            var divisor: Int64 = 1
-            for _ in 0..<(9 - min(9, fractionDigits)) { divisor *= 10 }
-            text += "." + pad(parts.nanoseconds / divisor, min(9, fractionDigits))
+        if parts.year < 0 { text.append(UInt8(ascii: "-")) }
+        DecimalDigits.append(parts.year.magnitude, width: 4, to: &text)
+        func field(_ separator: Unicode.Scalar, _ value: Int) {
+            text.append(UInt8(ascii: separator))
+            DecimalDigits.append(UInt64(value), width: 2, to: &text)
         }
-        return text + "Z"
+        field("-", parts.month)
+        field("-", parts.day)
+        field("T", parts.hour)
+        field(":", parts.minute)
+        field(":", parts.second)
+        if fractionDigits > 0 {
+            let width = min(9, fractionDigits)
+            var divisor: Int64 = 1
+            for _ in 0..<(9 - width) { divisor *= 10 }
+            text.append(UInt8(ascii: "."))
+            DecimalDigits.append(UInt64(parts.nanoseconds / divisor), width: width, to: &text)
+        }
+        text.append(UInt8(ascii: "Z"))
     }
 
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
         let q = a / b, r = a % b
         return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 }

@@ -48,23 +48,12 @@ public enum AlertJSON {
         json.byte(UInt8(ascii: "}"))
     }
 
-    /// A JSON string literal: quotes, backslash and control characters escaped.
+    /// A JSON string literal: quotes, backslash and control characters
+    /// escaped (`JSONBytes.string`), for texts built outside a line (sidecars).
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var json = JSONBytes(reservingCapacity: text.utf8.count + 2)
+        json.string(text)
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 
     /// Two decimals, no exponent: `12.25`.
