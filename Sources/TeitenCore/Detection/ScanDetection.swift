@@ -17,8 +17,11 @@ public struct ScanDetection {
 
     private var vertical: WindowTable
     private var horizontal: WindowTable
-    /// Block scans: per source, a window of ports and a second one of targets.
-    private var block: WindowTable
+    /// Block scans: per source, a window of ports and one of targets. The
+    /// two tables see the same keys at the same times, so they keep and
+    /// evict the same keys; evictions are counted from the ports table.
+    private var blockPorts: WindowTable
+    private var blockTargets: WindowTable
     private var backscatter: WindowTable
     private var flood: WindowTable
     private var worms: WindowTable
@@ -35,8 +38,8 @@ public struct ScanDetection {
         let keys = tunables.trackedKeys
         vertical = WindowTable(capacity: tunables.verticalScanPorts, windowSeconds: tunables.verticalScanWindowSeconds, maximumKeys: keys)
         horizontal = WindowTable(capacity: tunables.horizontalSweepTargets, windowSeconds: tunables.horizontalSweepWindowSeconds, maximumKeys: keys)
-        block = WindowTable(capacity: tunables.blockScanPorts, windowSeconds: tunables.blockScanWindowSeconds, maximumKeys: keys,
-                            secondCapacity: tunables.blockScanTargets)
+        blockPorts = WindowTable(capacity: tunables.blockScanPorts, windowSeconds: tunables.blockScanWindowSeconds, maximumKeys: keys)
+        blockTargets = WindowTable(capacity: tunables.blockScanTargets, windowSeconds: tunables.blockScanWindowSeconds, maximumKeys: keys)
         backscatter = WindowTable(capacity: tunables.backscatterTargets, windowSeconds: tunables.backscatterWindowSeconds, maximumKeys: keys)
         flood = WindowTable(capacity: tunables.floodSources, windowSeconds: tunables.floodWindowSeconds, maximumKeys: max(1024, keys / 16))
         let wormEvidence = WormSignature.table.filter { !$0.isPortOnly }.map(\.minimumTargets).max() ?? 1
@@ -48,7 +51,7 @@ public struct ScanDetection {
 
     /// Evictions from every fixed table, for the summary and metrics.
     public var evictions: UInt64 {
-        vertical.evictions &+ horizontal.evictions &+ block.evictions
+        vertical.evictions &+ horizontal.evictions &+ blockPorts.evictions
             &+ backscatter.evictions &+ flood.evictions &+ worms.evictions &+ fingerprints.evictions
             &+ walk.evictions &+ surge.evictions
     }
@@ -158,7 +161,10 @@ public struct ScanDetection {
     private func forEachWindow(of keys: ProbeKeys, _ body: (borrowing WindowTable, UInt64) -> Void) {
         if !ledger.mayBeActive(keys.vertical) { body(vertical, keys.vertical) }
         if !ledger.mayBeActive(keys.sweep) { body(horizontal, keys.sweep) }
-        if !ledger.mayBeActive(keys.block) { body(block, keys.block) }
+        if !ledger.mayBeActive(keys.block) {
+            body(blockPorts, keys.block)
+            body(blockTargets, keys.block)
+        }
         if !ledger.mayBeActive(keys.flood) { body(flood, keys.flood) }
     }
 
@@ -218,18 +224,19 @@ public struct ScanDetection {
         // Block: many ports on many destinations.
         let blockKey = keys.block
         if !ledger.extend(blockKey, packet: packet, target: UInt64(target), port: port, source: nil) {
-            let ports = block.observe(key: blockKey, element: UInt32(port), at: now)
-            let targets = block.observe(key: blockKey, element: target, at: now, second: true)
+            let ports = blockPorts.observe(key: blockKey, element: UInt32(port), at: now)
+            let targets = blockTargets.observe(key: blockKey, element: target, at: now)
             if ports >= tunables.blockScanPorts && targets >= tunables.blockScanTargets {
-                let portWindow = block.snapshot(key: blockKey, at: now)
-                let targetWindow = block.snapshot(key: blockKey, at: now, second: true)
+                let portWindow = blockPorts.snapshot(key: blockKey, at: now)
+                let targetWindow = blockTargets.snapshot(key: blockKey, at: now)
                 ledger.open(blockKey, .init(kind: .blockScan, method: .threshold, source: source, destination: nil,
                                             transport: packet.transport, windowSeconds: tunables.blockScanWindowSeconds,
                                             firstSeen: PacketTime(nanoseconds: min(portWindow.firstSeen, targetWindow.firstSeen)),
                                             packets: max(portWindow.packets, targetWindow.packets),
                                             targets: targetWindow.elements, ports: portWindow.elements, tool: toolName(sourceKey)),
                             at: packet.time)
-                block.reset(key: blockKey)
+                blockPorts.reset(key: blockKey)
+                blockTargets.reset(key: blockKey)
             }
         }
 

@@ -1,135 +1,182 @@
 /// Counts distinct elements per key within a sliding window of packet time,
 /// exactly, in fixed memory: the building block of every scan detector.
 ///
-/// Each tracked key owns a slot of `capacity` entries (element, last time
+/// Each tracked key owns up to `capacity` entries (element, last time
 /// seen), where `capacity` is the detector's threshold: a key needs no more
 /// to tell whether the threshold is reached, because once it is, the alert
-/// ledger takes over the counting. A slot keeps its live entries packed at
-/// the front; expired ones are swapped out as they are met, so observing a
-/// key costs as much as its live elements, and the window slides with every
-/// packet: a scan that straddles any minute, hour or window boundary is
-/// still seen.
+/// ledger takes over the counting. A key's live entries are kept packed;
+/// expired ones are swapped out as they are met, so observing a key costs as
+/// much as its live elements, and the window slides with every packet: a
+/// scan that straddles any minute, hour or window boundary is still seen.
 ///
-/// Keys live in a set-associative table (scanlogd's fixed hash table, with
-/// four ways per bucket, one cache line a bucket): a key can only be in the
-/// four slots of its bucket;
-/// a new key takes the stalest of them. An evicted key that was still within
-/// its window is counted in `evictions`. A spoofed flood of fresh sources
+/// Keys live in a set-associative table (scanlogd's fixed hash table): four
+/// ways per bucket of two adjacent cache lines, and a new key takes the
+/// stalest way of its bucket. An evicted key that was still within its
+/// window is counted in `evictions`. A spoofed flood of fresh sources
 /// churns the table but never grows it.
 ///
-/// A key can own two windows (`secondCapacity`), counted separately (the
-/// block-scan detector's ports and targets of one source): one bucket
-/// lookup, one claim and one eviction then serve both.
+/// Most keys a sensor sees hold one element in their window (every probe of
+/// a sweeper is a new (source, destination) key for the vertical detector
+/// and a new (destination, port) key for the flood detector), so a key's
+/// first entry lives in its way, beside the key: a key with one element
+/// costs its bucket and nothing more, and only a key's second and later
+/// entries go to its region of the entry array. The tables are bound by
+/// memory, not instructions; lines are what this layout saves. (Two ways
+/// per one-line bucket were a few per cent faster still, but evicted more
+/// live keys under churn and missed some scans the four ways see.)
 ///
-/// The arrays come zeroed (`ZeroedStorage`), and all-zero means
-/// empty: the kernel commits a page only when a key first lands in it, so a
-/// short run or a quiet sensor does not pay for the whole table.
+/// The arrays come zeroed (`ZeroedStorage`), and all-zero means empty: the
+/// kernel commits a page only when a key first lands in it, so a short run
+/// or a quiet sensor does not pay for the whole table.
 struct WindowTable {
     static let ways = 4
 
-    /// A key and when it was last seen: four of them make one 64-byte
-    /// bucket, so finding a key costs one cache line. Key 0 means empty
-    /// (`stored` moves a real key 0 aside).
-    private struct Slot {
-        var key: UInt64 = 0
+    /// A key and its window's head, 32 bytes: four of them make a bucket.
+    private struct Way {
+        /// The key's identity in bits 9–63 (its bucket holds bits 0–8 and
+        /// more, so together they are the whole key); bits 0–7: live
+        /// entries; bit 8: the region holds the packet count's high half.
+        /// 0: the way is empty.
+        var word: UInt64 = 0
         var lastSeen: Int64 = 0
+        /// Entry 0 of the window.
+        var firstTime: Int64 = 0
+        var firstElement: UInt32 = 0
+        /// Packets seen for the key since its window was last empty (low 32 bits).
+        var packets: UInt32 = 0
     }
 
-    /// One element of a key's window, or (the first entry of every slot's
-    /// region) the slot's head: `time` holds the packets seen for the key
-    /// since its window was last empty, `element` how many entries are live.
+    /// Entry 1 and later of a window; the last entry of each region holds,
+    /// in `time`, the high half of the key's packet count.
     private struct Entry {
         var time: Int64 = 0
         var element: UInt32 = 0
     }
 
+    private static let countMask: UInt64 = 0xFF
+    private static let highPacketsFlag: UInt64 = 0x100
+    private static let identityMask: UInt64 = ~0x1FF
+
     let capacity: Int
-    /// The second window's capacity; 0 when keys have one window.
-    let secondCapacity: Int
     let windowNanoseconds: Int64
-    /// Buckets − 1; the table has `ways` slots per bucket, a power of two in all.
+    /// Buckets − 1 (a power of two; at least 512 buckets, so that the
+    /// bucket index covers the bits the way's word lends to its counters).
     private let bucketMask: Int
-    /// Entries per slot: the head, then `capacity` elements; then, with a
-    /// second window, its head and `secondCapacity` elements.
+    /// Entries per way in the entry array: entries 1..<capacity, then the
+    /// high packet count; rounded up to whole cache lines.
     private let regionSize: Int
-    private let tableStorage: ZeroedStorage<Slot>
+    private let tableStorage: ZeroedStorage<Way>
     private let entryStorage: ZeroedStorage<Entry>
-    private var table: UnsafeMutablePointer<Slot> { tableStorage.base }
+    private var table: UnsafeMutablePointer<Way> { tableStorage.base }
     private var entries: UnsafeMutablePointer<Entry> { entryStorage.base }
     private(set) var evictions: UInt64 = 0
 
-    init(capacity: Int, windowSeconds: Int, maximumKeys: Int, secondCapacity: Int? = nil) {
-        self.capacity = min(255, max(1, capacity))
-        self.secondCapacity = secondCapacity.map { min(255, max(1, $0)) } ?? 0
+    /// Capacities are capped here: a way counts its entries in one byte.
+    static let maximumCapacity = 255
+
+    init(capacity: Int, windowSeconds: Int, maximumKeys: Int) {
+        precondition(MemoryLayout<Way>.stride * Self.ways == 128, "a bucket is two cache lines")
+        self.capacity = min(Self.maximumCapacity, max(1, capacity))
         windowNanoseconds = Int64(windowSeconds) * 1_000_000_000
-        var count = Self.ways * 16
+        var count = Self.ways * 512
         while count < maximumKeys { count <<= 1 }
         bucketMask = count / Self.ways - 1
-        regionSize = self.capacity + 1 + (self.secondCapacity > 0 ? self.secondCapacity + 1 : 0)
+        let entriesPerLine = 64 / MemoryLayout<Entry>.stride
+        regionSize = (self.capacity + entriesPerLine - 1) / entriesPerLine * entriesPerLine
         tableStorage = ZeroedStorage(count: count)
         entryStorage = ZeroedStorage(count: count * regionSize)
     }
 
-    /// Look-ahead, first step: the key's bucket (SensorPipeline).
+    /// Look-ahead, first step: the key's bucket, both its lines (DetectionWorker).
     @inline(__always)
     func prefetchBucket(_ key: UInt64) {
-        tableStorage.prefetch(Self.bucket(Self.stored(key), mask: bucketMask))
+        let bucket = Self.bucket(Self.stored(key), mask: bucketMask)
+        tableStorage.prefetch(bucket)
+        tableStorage.prefetch(bucket &+ Self.ways / 2)
     }
 
     /// Look-ahead, second step (the bucket is in cache by now): the first
-    /// lines of the key's window, or of the slot a new key will take.
+    /// lines of the key's region, when the key has entries there. A new key
+    /// and a key with one entry need nothing more than their bucket.
     @inline(__always)
     func prefetchWindow(_ key: UInt64) {
-        let key = Self.stored(key)
-        let slot = find(key) ?? victim(for: key)
-        entryStorage.prefetch(slot &* regionSize)  // the head and the first three elements
-        if secondCapacity > 0 { entryStorage.prefetch(slot &* regionSize &+ capacity &+ 1) }
-    }
-
-    /// Where window `second ? 1 : 0` of a slot starts (its head), and how many elements it holds at most.
-    @inline(__always)
-    private func window(_ slot: Int, second: Bool) -> (head: Int, capacity: Int) {
-        second ? (slot &* regionSize &+ capacity &+ 1, secondCapacity) : (slot &* regionSize, capacity)
+        guard let slot = find(Self.stored(key)) else { return }
+        let count = Int(table[slot].word & Self.countMask)
+        guard count > 1 else { return }
+        let region = slot &* regionSize
+        entryStorage.prefetch(region)
+        if count > 5 { entryStorage.prefetch(region &+ 4) }
     }
 
     /// Records `element` for `key` at `time`; returns how many distinct
     /// elements the key has within the window ending at `time` (at most
-    /// `capacity`). `key` must already be well mixed (KeyHash). `second`:
-    /// the key's second window.
-    mutating func observe(key: UInt64, element: UInt32, at time: Int64, second: Bool = false) -> Int {
+    /// `capacity`). `key` must already be well mixed (KeyHash).
+    mutating func observe(key: UInt64, element: UInt32, at time: Int64) -> Int {
         let key = Self.stored(key)
         let slot = find(key) ?? claim(key, at: time)
         let cutoff = time &- windowNanoseconds
-        let (head, capacity) = window(slot, second: second)
-        let base = head &+ 1
-        let entries = self.entries
-        let live: Int
-        do {
-            var index = base
-            var end = base &+ Int(entries[head].element)
-            var found = false
-            while index < end {
-                if entries[index].time <= cutoff {  // expired: swap the last live entry in
-                    end &-= 1
-                    entries[index] = entries[end]
-                    continue
+        let way = table + slot
+        let region = entries + slot &* regionSize
+        var count = Int(way.pointee.word & Self.countMask)
+        var found = false
+        // Entry i is the way's own for i = 0, region[i - 1] after it.
+        var index = 0
+        while index < count {
+            let entryTime = index == 0 ? way.pointee.firstTime : region[index &- 1].time
+            if entryTime <= cutoff {  // expired: the last live entry takes its place
+                count &-= 1
+                if index == 0 {
+                    if count > 0 {
+                        way.pointee.firstTime = region[count &- 1].time
+                        way.pointee.firstElement = region[count &- 1].element
+                    }
+                } else {
+                    region[index &- 1] = region[count &- 1]
                 }
-                if entries[index].element == element {
-                    found = true
-                    if time > entries[index].time { entries[index].time = time }
+                continue
+            }
+            if (index == 0 ? way.pointee.firstElement : region[index &- 1].element) == element {
+                found = true
+                if time > entryTime {
+                    if index == 0 { way.pointee.firstTime = time } else { region[index &- 1].time = time }
                 }
-                index &+= 1
             }
-            entries[head].time = end == base ? 1 : entries[head].time &+ 1
-            if !found && end < base &+ capacity {
-                entries[end] = Entry(time: time, element: element)
-                end &+= 1
-            }
-            live = end &- base
+            index &+= 1
         }
-        if time > table[slot].lastSeen { table[slot].lastSeen = time }
-        entries[head].element = UInt32(truncatingIfNeeded: live)
-        return live
+        if count == 0 {
+            way.pointee.packets = 1
+            way.pointee.word &= ~Self.highPacketsFlag
+        } else {
+            countPacket(way, region: region)
+        }
+        if !found && count < capacity {
+            if count == 0 {
+                way.pointee.firstTime = time
+                way.pointee.firstElement = element
+            } else {
+                region[count &- 1] = Entry(time: time, element: element)
+            }
+            count &+= 1
+        }
+        if time > way.pointee.lastSeen { way.pointee.lastSeen = time }
+        way.pointee.word = way.pointee.word & ~Self.countMask | UInt64(count)
+        return count
+    }
+
+    /// One more packet for a key: the low half counts in the way, and its
+    /// wrap-around (four billion packets in one window) carries into the
+    /// region's last entry.
+    @inline(__always)
+    private func countPacket(_ way: UnsafeMutablePointer<Way>, region: UnsafeMutablePointer<Entry>) {
+        let (low, wrapped) = way.pointee.packets.addingReportingOverflow(1)
+        way.pointee.packets = low
+        guard wrapped else { return }
+        if way.pointee.word & Self.highPacketsFlag == 0 {
+            way.pointee.word |= Self.highPacketsFlag
+            region[regionSize &- 1].time = 1
+        } else {
+            region[regionSize &- 1].time &+= 1
+        }
     }
 
     /// What a window held when its key crossed the threshold.
@@ -147,34 +194,53 @@ struct WindowTable {
 
     /// What the window holds for `key` at `time`: its live elements, the
     /// earliest time among them, and the packets since the window was empty.
-    func snapshot(key: UInt64, at time: Int64, second: Bool = false) -> Snapshot {
+    func snapshot(key: UInt64, at time: Int64) -> Snapshot {
         guard let slot = find(Self.stored(key)) else { return ([], time, 0) }
         let cutoff = time &- windowNanoseconds
+        let way = table[slot]
+        let region = entries + slot * regionSize
         var live: [UInt64] = []
         var first = time
-        let head = window(slot, second: second).head
-        for index in (head + 1)..<(head + 1 + Int(entries[head].element)) where entries[index].time > cutoff {
-            live.append(UInt64(entries[index].element))
-            first = min(first, entries[index].time)
+        for index in 0..<Int(way.word & Self.countMask) {
+            let entry = index == 0 ? Entry(time: way.firstTime, element: way.firstElement) : region[index - 1]
+            guard entry.time > cutoff else { continue }
+            live.append(UInt64(entry.element))
+            first = min(first, entry.time)
         }
-        return (live, first, UInt64(entries[head].time))
+        let high = way.word & Self.highPacketsFlag == 0 ? 0 : UInt64(bitPattern: region[regionSize - 1].time)
+        return (live, first, high << 32 | UInt64(way.packets))
     }
 
-    /// Forgets a key's windows (its episode has started; the ledger counts from here).
+    /// Sets the packet count of `key`'s window (which must hold an entry);
+    /// for tests of the count's carry, which real traffic reaches only
+    /// after four billion packets of one key.
+    mutating func presetPackets(key: UInt64, to packets: UInt64) {
+        guard let slot = find(Self.stored(key)) else { return }
+        table[slot].packets = UInt32(truncatingIfNeeded: packets)
+        if packets >> 32 == 0 {
+            table[slot].word &= ~Self.highPacketsFlag
+        } else {
+            table[slot].word |= Self.highPacketsFlag
+            entries[slot * regionSize + regionSize - 1].time = Int64(packets >> 32)
+        }
+    }
+
+    /// Forgets a key's window (its episode has started; the ledger counts from here).
     mutating func reset(key: UInt64) {
         guard let slot = find(Self.stored(key)) else { return }
-        clearWindows(slot)
+        clearWindow(slot)
     }
 
     @inline(__always)
-    private func clearWindows(_ slot: Int) {
-        entries[window(slot, second: false).head] = Entry()
-        if secondCapacity > 0 { entries[window(slot, second: true).head] = Entry() }
+    private func clearWindow(_ slot: Int) {
+        table[slot].word &= Self.identityMask
+        table[slot].packets = 0
     }
 
-    /// Key 0 marks an empty slot; a real key 0 (one in 2^64) is stored as 1.
+    /// Key 0 marks an empty way; a real key whose identity bits are all 0
+    /// (one in 2^55) is stored with its top bit set.
     @inline(__always)
-    private static func stored(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
+    private static func stored(_ key: UInt64) -> UInt64 { key & identityMask == 0 ? key | 1 << 63 : key }
 
     @inline(__always)
     private static func bucket(_ key: UInt64, mask: Int) -> Int { (Int(truncatingIfNeeded: key) & mask) &* ways }
@@ -182,19 +248,20 @@ struct WindowTable {
     @inline(__always)
     private func find(_ key: UInt64) -> Int? {
         let first = Self.bucket(key, mask: bucketMask)
-        for slot in first..<(first &+ Self.ways) where table[slot].key == key {
+        let identity = key & Self.identityMask
+        for slot in first..<(first &+ Self.ways) where table[slot].word & Self.identityMask == identity {
             return slot
         }
         return nil
     }
 
-    /// The slot a new key takes: the stalest of its bucket's four (an empty one first).
+    /// The slot a new key takes: the stalest of its bucket's ways (an empty one first).
     @inline(__always)
     private func victim(for key: UInt64) -> Int {
         let first = Self.bucket(key, mask: bucketMask)
         var victim = first
         for slot in first..<(first &+ Self.ways) {
-            if table[slot].key == 0 { return slot }
+            if table[slot].word == 0 { return slot }
             if table[slot].lastSeen < table[victim].lastSeen { victim = slot }
         }
         return victim
@@ -203,12 +270,10 @@ struct WindowTable {
     private mutating func claim(_ key: UInt64, at time: Int64) -> Int {
         let victim = victim(for: key)
         let old = table[victim]
-        let head = victim * regionSize
-        if old.key != 0 && old.lastSeen > time &- windowNanoseconds && entries[head].element > 0 {
+        if old.word != 0 && old.lastSeen > time &- windowNanoseconds && old.word & Self.countMask > 0 {
             evictions &+= 1
         }
-        table[victim] = Slot(key: key, lastSeen: time)
-        clearWindows(victim)
+        table[victim] = Way(word: key & Self.identityMask, lastSeen: time)
         return victim
     }
 }

@@ -8,7 +8,7 @@ internal import CPrefetch
 /// table cost no memory.
 ///
 /// The first element sits on a 64-byte boundary, so a table whose buckets
-/// are 64 bytes (WindowTable) finds each bucket in exactly one cache line.
+/// are whole cache lines (WindowTable) finds each bucket in exactly those lines.
 final class ZeroedStorage<Element>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Element>
     let count: Int
