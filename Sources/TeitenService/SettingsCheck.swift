@@ -40,7 +40,7 @@ public enum SettingsCheck {
         var database = CountryDatabase()
         let paths = settings.geoDatabases.isEmpty ? CountryDatabase.installedDefaultPaths : settings.geoDatabases
         do {
-            for path in paths { try database.load(path: path) }
+            try database.load(paths: paths)
         } catch {
             return (database, Problem(key: "geo.databases", message: "\(error)"))
         }

@@ -20,7 +20,7 @@ final class CountryReloader: Sendable {
         Thread { [self] in
             var database = CountryDatabase()
             do {
-                for path in paths { try database.load(path: path) }
+                try database.load(paths: paths)
                 ready.withLock { $0 = database }
                 log.info("reloaded the country database: \(paths.joined(separator: ", "))")
             } catch {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+internal import Glibc
+#endif
 internal import CPrefetch
 
 /// The country of every IPv4 address in one load for most of them, where a
@@ -76,18 +79,27 @@ final class IPv4BlockCountries: @unchecked Sendable {
             }
         }
         for span in spans {
-            for block in Int(span.start >> 8)...Int(span.end >> 8) {
-                switch numbers[block] {
-                case Self.unknown:  // wholly inside this span
-                    numbers[block] = span.number
-                case Self.shared:
-                    let base = Int(blockIndex[UInt64(block)]!) * 256
-                    let from = max(span.start, UInt32(block) << 8) & 0xFF, to = min(span.end, UInt32(block) << 8 | 0xFF) & 0xFF
-                    for offset in Int(from)...Int(to) { blocks[base + offset] = span.number }
-                default:  // `search`: past the blocks
-                    break
-                }
-            }
+            let first = Int(span.start >> 8), last = Int(span.end >> 8)
+            // A span's inner /24s are wholly its own (spans are disjoint, and
+            // only a /24 at a span's edge can be shared): one fill for them.
+            if last - first > 1 { memset(numbers + first + 1, Int32(span.number), last - first - 1) }
+            paint(first, with: span)
+            if last != first { paint(last, with: span) }
+        }
+    }
+
+    /// Gives /24 `block` (the first or last of `span`) the span's country:
+    /// the whole /24, or its addresses within the span when it is shared.
+    private func paint(_ block: Int, with span: (start: UInt32, end: UInt32, number: UInt8)) {
+        switch numbers[block] {
+        case Self.unknown:  // wholly inside this span
+            numbers[block] = span.number
+        case Self.shared:
+            let base = Int(blockIndex[UInt64(block)]!) * 256
+            let from = max(span.start, UInt32(block) << 8) & 0xFF, to = min(span.end, UInt32(block) << 8 | 0xFF) & 0xFF
+            for offset in Int(from)...Int(to) { blocks[base + offset] = span.number }
+        default:  // `search`: past the blocks
+            break
         }
     }
 
