@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#endif
-
 /// A distinct count: exact up to `exactLimit` elements, then a HyperLogLog
 /// (Flajolet et al. 2007) of 2^`registerBits` one-byte registers, so a flood
 /// of millions of spoofed sources costs a count kilobytes, not a set of
@@ -34,14 +30,6 @@ struct DistinctCount {
 
     /// Exact until `exactLimit`, then a sketch of 2^`registerBits` registers.
     init(registerBits: Int = episodeRegisterBits) { self.registerBits = registerBits }
-
-    /// A sketch from the start (no exact phase): for counts that only ever
-    /// need an estimate.
-    static func sketch(registerBits: Int) -> DistinctCount {
-        var count = DistinctCount(registerBits: registerBits)
-        count.registers = [UInt8](repeating: 0, count: 1 << registerBits)
-        return count
-    }
 
     /// Adds an element; true when it was new (known only while exact:
     /// afterwards always false).
@@ -87,25 +75,11 @@ struct DistinctCount {
 
     var count: Int {
         guard !registers.isEmpty else { return exact?.count ?? inlineCount }
-        let m = Double(registers.count)
-        var sum = 0.0, zeros = 0
-        for register in registers {
-            sum += 1.0 / Double(UInt64(1) << UInt64(register))
-            if register == 0 { zeros += 1 }
-        }
-        let alpha = 0.7213 / (1 + 1.079 / m)
-        let raw = alpha * m * m / sum
-        if raw <= 2.5 * m && zeros > 0 {  // small-range correction: linear counting
-            return Int((m * log(m / Double(zeros))).rounded())
-        }
-        return Int(raw.rounded())
+        return registers.withUnsafeBufferPointer { HyperLogLog.estimate($0) }
     }
 
     private mutating func add(_ element: UInt64) {
-        let hash = KeyHash.mix(element)
-        let index = Int(hash >> UInt64(64 - registerBits))
-        let rest = hash << UInt64(registerBits) | (1 << UInt64(registerBits - 1))
-        let rank = UInt8(rest.leadingZeroBitCount + 1)
+        let (index, rank) = HyperLogLog.register(of: element, registerBits: registerBits)
         if rank > registers[index] { registers[index] = rank }
     }
 }

@@ -240,11 +240,14 @@ public struct RowTotals: Sendable, Equatable {
 
 /// The sketches of one column's rows whose pairs no longer fit the exact
 /// set: at most `HourCounts.maximumSketches`, found by row index without
-/// hashing (the path every packet past the cap takes).
+/// hashing (the path every packet past the cap takes). Every sketch's
+/// registers (2^`registerBits` bytes) sit in one block, a sketch's at its
+/// index times their count: one load and a compare per packet.
 struct RowSketches {
+    static let registerBits = DistinctCount.rowRegisterBits
     /// By row index: the row's sketch's index + 1, or 0 (none yet).
     private var sketchOfRow: [Int32] = []
-    private var sketches: [DistinctCount] = []
+    private var registers: [UInt8] = []
     private var rowOfSketch: [Int] = []
 
     /// Adds `pair` to `row`'s sketch, made on first use; a row that finds
@@ -254,15 +257,26 @@ struct RowSketches {
         if row >= sketchOfRow.count { sketchOfRow += repeatElement(0, count: row + 1 - sketchOfRow.count) }
         var index = Int(sketchOfRow[row]) - 1
         if index < 0 {
-            guard sketches.count < HourCounts.maximumSketches else { return }
-            sketches.append(.sketch(registerBits: DistinctCount.rowRegisterBits))
+            guard rowOfSketch.count < HourCounts.maximumSketches else { return }
+            registers += repeatElement(0, count: 1 << Self.registerBits)
             rowOfSketch.append(row)
-            index = sketches.count - 1
-            sketchOfRow[row] = Int32(sketches.count)
+            index = rowOfSketch.count - 1
+            sketchOfRow[row] = Int32(rowOfSketch.count)
         }
-        sketches[index].insert(pair)
+        let (register, rank) = HyperLogLog.register(of: pair, registerBits: Self.registerBits)
+        registers.withUnsafeMutableBufferPointer { registers in
+            let slot = index << Self.registerBits | register
+            if rank > registers[slot] { registers[slot] = rank }
+        }
     }
 
     /// Each sketched row and its estimate.
-    var estimates: [(row: Int, count: Int)] { sketches.indices.map { (rowOfSketch[$0], sketches[$0].count) } }
+    var estimates: [(row: Int, count: Int)] {
+        registers.withUnsafeBufferPointer { registers in
+            rowOfSketch.indices.map { index in
+                let sketch = UnsafeBufferPointer(rebasing: registers[(index << Self.registerBits)...].prefix(1 << Self.registerBits))
+                return (rowOfSketch[index], HyperLogLog.estimate(sketch))
+            }
+        }
+    }
 }
