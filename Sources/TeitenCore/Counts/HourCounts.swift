@@ -258,6 +258,9 @@ struct RowSketches {
         var index = Int(sketchOfRow[row]) - 1
         if index < 0 {
             guard rowOfSketch.count < HourCounts.maximumSketches else { return }
+            // Room for every sketch at once: no copy as the block grows, and
+            // the pages stay untouched until a sketch is made in them.
+            if registers.isEmpty { registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits) }
             registers += repeatElement(0, count: 1 << Self.registerBits)
             rowOfSketch.append(row)
             index = rowOfSketch.count - 1

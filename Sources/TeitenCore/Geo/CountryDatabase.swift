@@ -2,7 +2,6 @@
 internal import Glibc
 #endif
 internal import Dispatch
-internal import Synchronization
 public import PacketDecoding
 internal import CPrefetch
 
@@ -71,19 +70,36 @@ public struct CountryDatabase: Sendable {
     /// IPv6 files parse in the time of the slower, and a sensor starts
     /// sooner. If any file fails, none is loaded and the first failure in
     /// `paths` order is the error.
+    ///
+    /// The files are read, and the parsers' arrays reserved, on this
+    /// thread: memory that the parsing threads allocated would stay in
+    /// their own heaps once freed, resident for the whole run.
     public mutating func load(paths: [String]) throws(LoadError) {
-        let results = Mutex([Result<ParsedFile, LoadError>?](repeating: nil, count: paths.count))
-        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            let result = Result { () throws(LoadError) in try Self.parse(path: paths[index]) }
-            results.withLock { $0[index] = result }
+        let contents = paths.map { path in Result { () throws(LoadError) in try Self.openFile(path) } }
+        var parsed = contents.map { content -> Ranges in
+            guard case .success(.text(let bytes)) = content else { return Ranges() }
+            return Ranges(reservingFor: bytes)
         }
-        let parsed = results.withLock { $0 }.map { $0! }
-        for result in parsed { if case .failure(let error) = result { throw error } }  // nothing loaded then
-        for (path, result) in zip(paths, parsed) {
-            switch result {
-            case .failure: break
+        var failures = [String?](repeating: nil, count: paths.count)
+        parsed.withUnsafeMutableBufferPointer { parsedBuffer in
+            failures.withUnsafeMutableBufferPointer { failureBuffer in
+                // Each thread writes its own index only.
+                nonisolated(unsafe) let parsed = parsedBuffer, failures = failureBuffer
+                DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+                    guard case .success(.text(let bytes)) = contents[index] else { return }
+                    failures[index] = Self.parse(bytes, path: paths[index], into: &parsed[index])
+                }
+            }
+        }
+        for index in paths.indices {
+            if case .failure(let error) = contents[index] { throw error }  // nothing loaded then
+            if let failure = failures[index] { throw LoadError(description: failure) }
+        }
+        for (index, path) in paths.enumerated() {
+            switch contents[index] {
             case .success(.maxMind(let database)): maxMind.append(database)
-            case .success(.ranges(let ranges)):
+            default:
+                let ranges = parsed[index]
                 v4Starts += ranges.v4Starts; v4Ends += ranges.v4Ends; v4Codes += ranges.v4Codes
                 v6Starts += ranges.v6Starts; v6Ends += ranges.v6Ends; v6Codes += ranges.v6Codes
             }
@@ -93,22 +109,39 @@ public struct CountryDatabase: Sendable {
         buildIndex()
     }
 
-    /// One file's content: a MaxMind database, or the ranges of a tor-format file.
-    private enum ParsedFile {
+    /// One file, opened: a MaxMind database, or the bytes of a tor-format file.
+    private enum FileContent {
         case maxMind(MaxMindDatabase)
-        case ranges(Ranges)
+        case text([UInt8])
+    }
+
+    private static func openFile(_ path: String) throws(LoadError) -> FileContent {
+        if MaxMindDatabase.recognises(path) { return .maxMind(try MaxMindDatabase(path: path)) }
+        return .text(try readFile(path))
     }
 
     /// A tor-format file's ranges, in file order.
     private struct Ranges {
         var v4Starts: [UInt32] = [], v4Ends: [UInt32] = [], v4Codes: [UInt16] = []
         var v6Starts: [IPAddress] = [], v6Ends: [IPAddress] = [], v6Codes: [UInt16] = []
+
+        init() {}
+
+        /// Room for a range per line of `bytes`, in the family of its first
+        /// range (the tor files hold one family each).
+        init(reservingFor bytes: [UInt8]) {
+            let lines = bytes.reduce(into: 1) { count, byte in if byte == 0x0A { count += 1 } }
+            let firstRange = bytes.split(separator: 0x0A, maxSplits: 64).first { $0.first.map { $0 != UInt8(ascii: "#") } ?? false }
+            if firstRange?.contains(UInt8(ascii: ":")) == true {
+                v6Starts.reserveCapacity(lines); v6Ends.reserveCapacity(lines); v6Codes.reserveCapacity(lines)
+            } else {
+                v4Starts.reserveCapacity(lines); v4Ends.reserveCapacity(lines); v4Codes.reserveCapacity(lines)
+            }
+        }
     }
 
-    private static func parse(path: String) throws(LoadError) -> ParsedFile {
-        if MaxMindDatabase.recognises(path) { return .maxMind(try MaxMindDatabase(path: path)) }
-        let bytes = try Self.readFile(path)
-        var ranges = Ranges()
+    /// Parses a tor-format file's bytes into `ranges`; the failure, or nil.
+    private static func parse(_ bytes: [UInt8], path: String, into ranges: inout Ranges) -> String? {
         var loaded = 0
         var failure: String?
         bytes.withUnsafeBufferPointer { buffer in
@@ -127,9 +160,8 @@ public struct CountryDatabase: Sendable {
                 }
             }
         }
-        if let failure { throw LoadError(description: failure) }
-        guard loaded > 0 else { throw LoadError(description: "\(path): no address ranges (not a tor geoip file?)") }
-        return .ranges(ranges)
+        if failure == nil && loaded == 0 { failure = "\(path): no address ranges (not a tor geoip file?)" }
+        return failure
     }
 
     private mutating func buildIndex() {
