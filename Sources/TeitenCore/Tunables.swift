@@ -2,6 +2,12 @@
 /// default. The config file (with the daemon issue) and tests set them; the
 /// defaults are DESIGN.md's and docs/detection.md explains each.
 public struct Tunables: Sendable, Equatable {
+    /// The largest threshold a sliding-window detector takes (vertical,
+    /// horizontal, block, backscatter, flood): a key's window holds as many
+    /// entries as its threshold, in fixed memory, and counts them in a byte.
+    /// A larger threshold would never be reached; the config refuses it.
+    public static let maximumWindowThreshold = WindowTable.maximumCapacity
+
     /// One source, one destination: distinct destination ports within the window.
     public var verticalScanPorts = 15
     public var verticalScanWindowSeconds = 300

@@ -99,16 +99,16 @@ public enum ConfigSchema {
 
     /// The detectors' windows and thresholds (TeitenCore's `Tunables`); docs/detection.md explains each.
     static var detectionKeys: [ConfigKey] { [
-        detection("vertical_scan_ports", "Vertical scan: distinct ports on one target from one source within the window.", \.verticalScanPorts, 2...65_536),
+        detection("vertical_scan_ports", "Vertical scan: distinct ports on one target from one source within the window.", \.verticalScanPorts, 2...Tunables.maximumWindowThreshold),
         detection("vertical_scan_window_seconds", "Vertical scan window.", \.verticalScanWindowSeconds, 1...86_400),
-        detection("horizontal_sweep_targets", "Horizontal sweep: distinct targets on one port from one source within the window.", \.horizontalSweepTargets, 2...16_777_216),
+        detection("horizontal_sweep_targets", "Horizontal sweep: distinct targets on one port from one source within the window.", \.horizontalSweepTargets, 2...Tunables.maximumWindowThreshold),
         detection("horizontal_sweep_window_seconds", "Horizontal sweep window.", \.horizontalSweepWindowSeconds, 1...86_400),
-        detection("block_scan_ports", "Block scan: at least this many distinct ports...", \.blockScanPorts, 2...65_536),
-        detection("block_scan_targets", "...and this many distinct targets from one source within the window.", \.blockScanTargets, 2...16_777_216),
+        detection("block_scan_ports", "Block scan: at least this many distinct ports...", \.blockScanPorts, 2...Tunables.maximumWindowThreshold),
+        detection("block_scan_targets", "...and this many distinct targets from one source within the window.", \.blockScanTargets, 2...Tunables.maximumWindowThreshold),
         detection("block_scan_window_seconds", "Block scan window.", \.blockScanWindowSeconds, 1...86_400),
-        detection("backscatter_targets", "Backscatter: distinct destinations of one replying source within the window.", \.backscatterTargets, 2...16_777_216),
+        detection("backscatter_targets", "Backscatter: distinct destinations of one replying source within the window.", \.backscatterTargets, 2...Tunables.maximumWindowThreshold),
         detection("backscatter_window_seconds", "Backscatter window.", \.backscatterWindowSeconds, 1...86_400),
-        detection("flood_sources", "Flood: distinct sources at one destination and port within the window.", \.floodSources, 2...16_777_216),
+        detection("flood_sources", "Flood: distinct sources at one destination and port within the window.", \.floodSources, 2...Tunables.maximumWindowThreshold),
         detection("flood_window_seconds", "Flood window.", \.floodWindowSeconds, 1...86_400),
         detection("worm_window_seconds", "Window of the worm signatures.", \.wormWindowSeconds, 1...86_400),
         detection("surge_interval_seconds", "Port surge: interval over which distinct sources per port are compared with the baseline.", \.surgeIntervalSeconds, 60...86_400),

@@ -69,7 +69,7 @@ struct ServiceTests {
         let capture = scratch.file("s.pcap"), file = scratch.file("t.toml")
         let fromConfig = scratch.file("config-alerts.jsonl"), fromFlag = scratch.file("flag-alerts.jsonl")
         #expect(try TeitenProcess.run(["synth", "-n", "20000", "--hours", "1", "-o", capture]).status == 0)
-        try "sensor_id = \"from-config\"\n[output]\nalerts = \"\(fromConfig)\"\n[detection]\nvertical_scan_ports = 5000\n"
+        try "sensor_id = \"from-config\"\n[output]\nalerts = \"\(fromConfig)\"\n[detection]\nvertical_scan_ports = 255\nvertical_scan_window_seconds = 1\n"
             .write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try TeitenProcess.run(["run", "--config", file, "--read", capture, "--quiet"]).status == 0)
         let lines = AlertStreamTests.parse(try String(contentsOfFile: fromConfig, encoding: .utf8))

@@ -72,6 +72,18 @@ struct DetectorTests {
         #expect(alerts.count == 2)
     }
 
+    /// The largest threshold the config takes is reached (windows hold
+    /// that many entries), and one source short of it is not.
+    @Test(arguments: [255, 254])
+    func floodAtTheLargestThreshold(sources: Int) throws {
+        var harness = DetectionHarness { $0.tunables.floodSources = Tunables.maximumWindowThreshold }
+        for n in 0..<sources { harness.send(Probe.syn("45.\(n / 256).\(n % 256).1", "198.18.7.7", port: 80), after: 0.01) }
+        _ = harness.finish()
+        let starts = harness.starts(.flood)
+        guard sources >= 255 else { #expect(starts.isEmpty); return }
+        #expect(starts.count == 1 && starts.first?.sources == 255)
+    }
+
     /// Floods slide too: 100 sources spread over 70 s never fill a 60 s window.
     @Test func floodOutsideItsWindowIsNotAFlood() {
         var harness = DetectionHarness()

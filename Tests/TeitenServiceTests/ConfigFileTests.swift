@@ -86,6 +86,10 @@ struct ConfigFileTests {
         #expect(throws: ConfigError(file: "t", line: 2, message: "capture.snaplen: 0 is out of range 64...262144")) {
             try ConfigFile.parse("[capture]\nsnaplen = 0\n", file: "t")
         }
+        // A window detector's threshold beyond what its windows hold would never be reached.
+        #expect(throws: ConfigError(file: "t", line: 2, message: "detection.flood_sources: 256 is out of range 2...255")) {
+            try ConfigFile.parse("[detection]\nflood_sources = 256\n", file: "t")
+        }
         let prefix = #expect(throws: ConfigError.self) { try ConfigFile.parse("[networks]\nlocal = [\"10.0.0.1/8\"]\n", file: "t") }
         #expect(prefix?.line == 2 && prefix?.message.contains("not a network in CIDR form") == true)
         let listen = #expect(throws: ConfigError.self) { try ConfigFile.parse("[service]\nmetrics_listen = \"9468\"\n", file: "t") }
