@@ -54,7 +54,9 @@ for rate in $RATES; do
     load=$(python3 -c "print(round(${received:-0} / max(${elapsed:-$SECONDS_PER_RATE}, 0.001)))")
     echo "| $rate | ${rated:-?} | ${actual:-?} | ${received:-?} | $load | ${drops:-?} |"
     [ -z "$lowest_drops" ] && lowest_drops=${drops:-unknown}
-    if [ "${drops:-1}" = 0 ] && [ "${actual:-0}" -gt 0 ]; then best=${rated:-$rate}; fi
+    # The highest zero-drop rate sent (--topspeed may send less than the last fixed rate did).
+    if [ "${drops:-1}" = 0 ] && [ "${actual:-0}" -gt 0 ] && [ -n "$rated" ] \
+        && python3 -c "import sys; sys.exit(0 if float('$rated') > float('${best:-0}') else 1)"; then best=$rated; fi
 done
 echo
 echo "Highest rate sent with zero kernel drops: $best packets/s ($SECONDS_PER_RATE s at each fixed rate; buffer $BUFFER_MIB MiB, snaplen $SNAPLEN)."

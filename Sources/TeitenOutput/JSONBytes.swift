@@ -1,5 +1,5 @@
-public import TeitenCore
-public import PacketDecoding
+internal import TeitenCore
+internal import PacketDecoding
 
 /// A JSON text built as bytes, for lines written on every alert: literals,
 /// escaped strings, integers and RFC 3339 times appended in place, with no
