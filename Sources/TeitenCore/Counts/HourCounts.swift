@@ -55,21 +55,47 @@ public struct HourCounts: Sendable {
     /// packets between the checkpoint and the restart are missing.
     public internal(set) var gap = false
 
-    /// A new hour; `like` is the hour before it, whose sizes this one's
-    /// tables start at (an hour resembles the last: sized once, instead of
-    /// doubling and rehashing a dozen times while it fills). `reusing`: the
-    /// emptied tables of an hour that has closed, taken where they fit.
+    /// A new hour. `reusing`: the emptied tables of an hour that has
+    /// closed, taken where they fit the sizes of `like`, the hour before
+    /// (an hour resembles the last). Without them the tables start small:
+    /// the hour before is still open for its grace, and when it closes this
+    /// one moves into its tables (`adopt`), instead of mapping fresh memory
+    /// sized like it (in a VM a first touch costs about 2.6 ms a MiB).
     init(hour: Int64, pairLimit: Int, like previous: HourCounts? = nil, reusing spare: HourTables? = nil) {
         self.hour = hour
         self.pairLimit = pairLimit
         let rows = max(1024, previous?.rows.count ?? 0)
-        rowOfKey = HourTables.fitting(spare?.rowOfKey, rows) ?? PackedMap(minimumCapacity: rows)
+        rowOfKey = HourTables.fitting(spare?.rowOfKey, rows) ?? PackedMap(minimumCapacity: 1024)
         if let previous {
             let sources = min(pairLimit, previous.sourcePairs.count)
             let destinations = min(pairLimit, previous.destinationPairs.count)
-            sourcePairs = HourTables.fitting(spare?.sourcePairs, sources) ?? PackedSet(minimumCapacity: sources)
-            destinationPairs = HourTables.fitting(spare?.destinationPairs, destinations) ?? PackedSet(minimumCapacity: destinations)
+            sourcePairs = HourTables.fitting(spare?.sourcePairs, sources) ?? PackedSet()
+            destinationPairs = HourTables.fitting(spare?.destinationPairs, destinations) ?? PackedSet()
         }
+    }
+
+    /// Moves the row index and the pair sets into `spare`'s emptied tables
+    /// where those are bigger than this hour's own and hold its keys
+    /// without growing; what is not taken stays in `spare`. A young hour
+    /// holds a minute of keys: moving them costs milliseconds.
+    mutating func adopt(_ spare: inout HourTables?) {
+        guard var tables = spare else { return }
+        var taken = 0
+        if tables.rowOfKey.capacity > rowOfKey.capacity, HourTables.holds(tables.rowOfKey.capacity, rows.count) {
+            for (index, row) in rows.enumerated() { tables.rowOfKey.set(row.packed, Int32(index)) }
+            swap(&rowOfKey, &tables.rowOfKey)
+            taken += 1
+        }
+        if Self.adopt(&sourcePairs, from: &tables.sourcePairs) { taken += 1 }
+        if Self.adopt(&destinationPairs, from: &tables.destinationPairs) { taken += 1 }
+        spare = taken == 3 ? nil : tables  // the small tables swapped in are not worth keeping
+    }
+
+    private static func adopt(_ own: inout PackedSet, from spare: inout PackedSet) -> Bool {
+        guard spare.capacity > own.capacity, HourTables.holds(spare.capacity, own.count) else { return false }
+        for key in own.elements { spare.insert(key) }
+        swap(&own, &spare)
+        return true
     }
 
     public var startSeconds: Int64 { hour * 3600 }
@@ -184,8 +210,10 @@ public struct HourCounts: Sendable {
 }
 
 /// An hour's three hashed tables (row index, source pairs, destination
-/// pairs), emptied when the hour closes and handed to the hour after the
-/// next one (`HourlyCounter`).
+/// pairs), emptied when the hour closes and handed on: the hour then open
+/// (a minute old: it started small during the grace) moves into them
+/// (`HourCounts.adopt`), or else the next hour to open starts with them
+/// (`HourlyCounter`). One hour's worth of big tables circulates.
 ///
 /// Why not free them and map new ones: memory the kernel hands out fresh
 /// must be zeroed page by page on first touch, and on the benchmark's 10 M
@@ -219,8 +247,12 @@ struct HourTables {
     }
 
     private static func fits(_ capacity: Int, _ count: Int) -> Bool {
-        let needed = PackedSlots.capacity(for: count)
-        return capacity >= needed && capacity <= 4 * needed
+        holds(capacity, count) && capacity <= 4 * PackedSlots.capacity(for: count)
+    }
+
+    /// Whether a table of `capacity` slots takes `count` keys without growing.
+    static func holds(_ capacity: Int, _ count: Int) -> Bool {
+        capacity >= PackedSlots.capacity(for: count)
     }
 }
 

@@ -18,7 +18,8 @@ public struct HourlyCounter {
     private var observedFrom: PacketTime?
     /// Hours closed and ready for the writer, oldest first.
     public private(set) var finished: [HourCounts] = []
-    /// The emptied tables of the last hour closed, for the next hour to open.
+    /// The emptied tables of the last hour closed, for the open hour to move
+    /// into (`HourCounts.adopt`) or the next hour to open with.
     private var spareTables: HourTables?
 
     public init(graceSeconds: Int = 60, pairLimit: Int = 1 << 21) {
@@ -135,6 +136,7 @@ public struct HourlyCounter {
         let from = observedFrom?.nanoseconds ?? .max
         counts.complete = !counts.gap && from <= start * 1_000_000_000 && time.nanoseconds >= end * 1_000_000_000
         spareTables = counts.releasePairs()
+        if current?.hour ?? .min > counts.hour { current!.adopt(&spareTables) }
         finished.append(counts)
     }
 
