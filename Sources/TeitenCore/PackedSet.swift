@@ -30,6 +30,10 @@ public struct PackedSet: Sendable {
     /// Slots in the table (a power of two; it holds 0.7 of that before growing).
     public var capacity: Int { storage.capacity }
 
+    /// Which table holds the keys: tests check that a table is handed on,
+    /// not copied (a copy costs fresh memory, zeroed on first touch).
+    var tableIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
+
     @inline(__always)
     public func contains(_ key: UInt64) -> Bool { storage.find(key).found }
 

@@ -16,6 +16,7 @@ struct HourTablesTests {
         }
         for source in 0..<50_000 as Range<UInt32> { add(0x2D00_0000 + source, at: 100) }
         let busy = try #require(counter.openHours.first).checkpointState.sourcePairs.capacity
+        let busyIdentity = try #require(counter.openHours.first).checkpointState.sourcePairs.tableIdentity
 
         for source in 0..<300 as Range<UInt32> { add(0x2E00_0000 + source, at: 3610) }  // the next hour; the first is in its grace
         let young = try #require(counter.openHours.last)
@@ -23,7 +24,10 @@ struct HourTablesTests {
 
         counter.advance(to: PacketTime(seconds: 3661, nanoseconds: 0))  // the first hour closes
         let adopted = try #require(counter.openHours.last)
-        #expect(counter.openHours.count == 1 && adopted.checkpointState.sourcePairs.capacity == busy, "took the closed hour's set")
+        #expect(counter.openHours.count == 1 && adopted.checkpointState.sourcePairs.capacity == busy)
+        // The very table, emptied in place: while the closing hour was still
+        // referenced twice, emptying it mapped a new one, and moving keys in copied it.
+        #expect(adopted.checkpointState.sourcePairs.tableIdentity == busyIdentity, "took the closed hour's set, not a copy")
         #expect(adopted.sources == [300])
 
         for source in 200..<600 as Range<UInt32> { add(0x2E00_0000 + source, at: 3700) }  // 100 known, 300 new

@@ -80,6 +80,7 @@ public struct HourCounts: Sendable {
     /// holds a minute of keys: moving them costs milliseconds.
     mutating func adopt(_ spare: inout HourTables?) {
         guard var tables = spare else { return }
+        spare = nil  // `tables` must be their only owner, or the first insert copies them
         var taken = 0
         if tables.rowOfKey.capacity > rowOfKey.capacity, HourTables.holds(tables.rowOfKey.capacity, rows.count) {
             for (index, row) in rows.enumerated() { tables.rowOfKey.set(row.packed, Int32(index)) }

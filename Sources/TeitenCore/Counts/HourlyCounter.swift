@@ -70,7 +70,7 @@ public struct HourlyCounter {
     private mutating func route(_ time: PacketTime, hour: Int64, _ update: (inout HourCounts) -> Void) {
         if observedFrom == nil { observedFrom = time }
         if let open = current, hour > open.hour {
-            if let older = previous { close(older, until: time) }
+            if let older = takePrevious() { close(older, until: time) }
             previous = current
             current = HourCounts(hour: hour, pairLimit: pairLimit, like: previous, reusing: spareTables)
             spareTables = nil
@@ -97,10 +97,19 @@ public struct HourlyCounter {
     /// The run ends: every open hour closes (the last one incomplete unless
     /// the run watched it to its end).
     public mutating func finish(at time: PacketTime) {
-        if let older = previous { close(older, until: time) }
-        if let last = current { close(last, until: time) }
-        previous = nil
-        current = nil
+        if let older = takePrevious() { close(older, until: time) }
+        if let last = current {
+            current = nil
+            close(last, until: time)
+        }
+    }
+
+    /// The previous hour, no longer held here: an hour being closed must be
+    /// its tables' only owner, or `releasePairs` cannot empty them for
+    /// reuse and maps new ones instead (fresh memory, zeroed on first touch).
+    private mutating func takePrevious() -> HourCounts? {
+        defer { previous = nil }
+        return previous
     }
 
     /// The open hours as they stand, for a checkpoint.
@@ -130,7 +139,7 @@ public struct HourlyCounter {
 
     public var hasFinished: Bool { !finished.isEmpty }
 
-    private mutating func close(_ hour: HourCounts, until time: PacketTime) {
+    private mutating func close(_ hour: consuming HourCounts, until time: PacketTime) {
         var counts = hour
         let start = counts.startSeconds, end = start + 3600
         let from = observedFrom?.nanoseconds ?? .max
