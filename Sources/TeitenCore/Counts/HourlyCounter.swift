@@ -97,11 +97,10 @@ public struct HourlyCounter {
     /// The run ends: every open hour closes (the last one incomplete unless
     /// the run watched it to its end).
     public mutating func finish(at time: PacketTime) {
-        if let older = takePrevious() { close(older, until: time) }
-        if let last = current {
-            current = nil
-            close(last, until: time)
-        }
+        let older = takePrevious(), last = current
+        current = nil  // taken out before closing: nothing open adopts tables now
+        if let older { close(older, until: time) }
+        if let last { close(last, until: time) }
     }
 
     /// The previous hour, no longer held here: an hour being closed must be
