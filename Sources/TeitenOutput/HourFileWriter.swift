@@ -398,17 +398,17 @@ public enum CountFileFormat {
             text += hourPrefix
             text += classNames[Int(packed >> 40 & 0x3)]
             text += protocolNames[Int(packed >> 32 & 0x7)]
-            Self.append(UInt64(packed >> 16 & 0xFFFF), to: &text)
+            DecimalDigits.append(UInt64(packed >> 16 & 0xFFFF), to: &text)
             text.append(UInt8(ascii: ","))
             text.append(UInt8(truncatingIfNeeded: packed >> 8))
             text.append(UInt8(truncatingIfNeeded: packed))
             text.append(UInt8(ascii: ","))
             let counts = hour.totals[index]
-            Self.append(counts.packets, to: &text)
+            DecimalDigits.append(counts.packets, to: &text)
             text.append(UInt8(ascii: ","))
-            Self.append(UInt64(counts.sources), to: &text)
+            DecimalDigits.append(UInt64(counts.sources), to: &text)
             text.append(UInt8(ascii: ","))
-            Self.append(UInt64(counts.destinations), to: &text)
+            DecimalDigits.append(UInt64(counts.destinations), to: &text)
             text.append(UInt8(ascii: "\n"))
         }
         return String(decoding: text, as: UTF8.self)
@@ -418,21 +418,5 @@ public enum CountFileFormat {
     private static func ranks(_ names: [String]) -> [UInt64] {
         let sorted = names.sorted()
         return names.map { UInt64(sorted.firstIndex(of: $0)!) }
-    }
-
-    private static func append(_ value: UInt64, to text: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            text.append(contentsOf: buffer[(20 - count)...])
-        }
     }
 }

@@ -116,7 +116,7 @@ struct WindowTable {
         let slot = find(key) ?? claim(key, at: time)
         let cutoff = time &- windowNanoseconds
         let way = table + slot
-        let region = entries + slot &* regionSize
+        let region = self.region(slot)
         var count = Int(way.pointee.word & Self.countMask)
         var found = false
         // Entry i is the way's own for i = 0, region[i - 1] after it.
@@ -173,9 +173,9 @@ struct WindowTable {
         guard wrapped else { return }
         if way.pointee.word & Self.highPacketsFlag == 0 {
             way.pointee.word |= Self.highPacketsFlag
-            region[regionSize &- 1].time = 1
+            region[highPacketsEntry].time = 1
         } else {
-            region[regionSize &- 1].time &+= 1
+            region[highPacketsEntry].time &+= 1
         }
     }
 
@@ -198,7 +198,7 @@ struct WindowTable {
         guard let slot = find(Self.stored(key)) else { return ([], time, 0) }
         let cutoff = time &- windowNanoseconds
         let way = table[slot]
-        let region = entries + slot * regionSize
+        let region = self.region(slot)
         var live: [UInt64] = []
         var first = time
         for index in 0..<Int(way.word & Self.countMask) {
@@ -207,7 +207,7 @@ struct WindowTable {
             live.append(UInt64(entry.element))
             first = min(first, entry.time)
         }
-        let high = way.word & Self.highPacketsFlag == 0 ? 0 : UInt64(bitPattern: region[regionSize - 1].time)
+        let high = way.word & Self.highPacketsFlag == 0 ? 0 : UInt64(bitPattern: region[highPacketsEntry].time)
         return (live, first, high << 32 | UInt64(way.packets))
     }
 
@@ -221,7 +221,7 @@ struct WindowTable {
             table[slot].word &= ~Self.highPacketsFlag
         } else {
             table[slot].word |= Self.highPacketsFlag
-            entries[slot * regionSize + regionSize - 1].time = Int64(packets >> 32)
+            region(slot)[highPacketsEntry].time = Int64(packets >> 32)
         }
     }
 
@@ -236,6 +236,13 @@ struct WindowTable {
         table[slot].word &= Self.identityMask
         table[slot].packets = 0
     }
+
+    /// Where a way's entries 1 and later are (`regionSize` of them).
+    @inline(__always)
+    private func region(_ slot: Int) -> UnsafeMutablePointer<Entry> { entries + slot &* regionSize }
+
+    /// The region's last entry, which holds the packet count's high half.
+    private var highPacketsEntry: Int { regionSize &- 1 }
 
     /// Key 0 marks an empty way; a real key whose identity bits are all 0
     /// (one in 2^55) is stored with its top bit set.
