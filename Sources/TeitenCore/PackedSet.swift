@@ -20,6 +20,12 @@ public struct PackedSet: Sendable {
         storage = PackedSlots(capacity: PackedSlots.capacity(for: minimumCapacity))
     }
 
+    /// A set whose table doubles in place up to `reservingCapacity` slots
+    /// (tests: tables do so by themselves once they are large).
+    init(minimumCapacity: Int = 16, reservingCapacity: Int) {
+        storage = PackedSlots(capacity: PackedSlots.capacity(for: minimumCapacity), reservingCapacity: reservingCapacity)
+    }
+
     public init(_ keys: [UInt64]) {
         self.init(minimumCapacity: keys.count)
         for key in keys { insert(key) }
@@ -33,6 +39,9 @@ public struct PackedSet: Sendable {
     /// Which table holds the keys: tests check that a table is handed on,
     /// not copied (a copy costs fresh memory, zeroed on first touch).
     var tableIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
+
+    /// Where the slots are (tests check that a table doubles in place).
+    var slotsAddress: UInt { storage.address }
 
     @inline(__always)
     public func contains(_ key: UInt64) -> Bool { storage.find(key).found }
@@ -69,6 +78,12 @@ public struct PackedMap: Sendable {
 
     public init(minimumCapacity: Int = 16) {
         storage = PackedSlots(capacity: PackedSlots.capacity(for: minimumCapacity), withValues: true)
+    }
+
+    /// A map whose table doubles in place up to `reservingCapacity` slots (tests).
+    init(minimumCapacity: Int = 16, reservingCapacity: Int) {
+        storage = PackedSlots(capacity: PackedSlots.capacity(for: minimumCapacity), withValues: true,
+                              reservingCapacity: reservingCapacity)
     }
 
     public var count: Int { storage.count }
@@ -119,7 +134,10 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     private(set) var count = 0
     private var hasZero = false
     /// Per-process key for the hash (see `PackedSet`).
-    private static let seed: UInt64 = UInt64.random(in: 1...UInt64.max)
+    private static let processSeed: UInt64 = UInt64.random(in: 1...UInt64.max)
+    /// `processSeed`, read once: a global behind a lazy initializer costs a
+    /// `swift_once` call per read, and `home` is read per packet.
+    private let seed = PackedSlots.processSeed
 
     static func capacity(for count: Int) -> Int {
         var capacity = 16
@@ -127,20 +145,20 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         return capacity
     }
 
-    init(capacity: Int, withValues: Bool = false) {
+    /// `reservingCapacity`: slots the table may double to in place.
+    init(capacity: Int, withValues: Bool = false, reservingCapacity: Int = 0) {
         mask = capacity - 1
         shift = withValues ? 1 : 0
-        (memory, words) = Self.allocate(words: (capacity + 1) << shift)
+        let stride = MemoryLayout<UInt64>.stride
+        memory = ZeroedMemory(bytes: ((capacity + 1) << shift) * stride, reserving: ((reservingCapacity + 1) << shift) * stride)
+        words = memory.base.bindMemory(to: UInt64.self, capacity: memory.capacity / stride)
     }
 
     deinit { memory.release() }
 
-    private static func allocate(words count: Int) -> (ZeroedMemory, UnsafeMutablePointer<UInt64>) {
-        let memory = ZeroedMemory(bytes: count * MemoryLayout<UInt64>.stride)
-        return (memory, memory.base.bindMemory(to: UInt64.self, capacity: count))
-    }
-
     var capacity: Int { mask + 1 }
+
+    var address: UInt { UInt(bitPattern: words) }
 
     private var wordCount: Int { (mask + 2) << shift }
 
@@ -159,7 +177,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     }
 
     @inline(__always)
-    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ Self.seed)) & mask }
+    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ seed)) & mask }
 
     @inline(__always)
     private func key(at slot: Int) -> UInt64 { words[slot << shift] }
@@ -210,19 +228,88 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         return keys
     }
 
-    /// Doubles the table, rehashing every key (and moving its value).
+    /// A table this big or bigger gets address space to double in place
+    /// `reserveFactor` times over (`ZeroedMemory`'s reservation) before it
+    /// must move: an hour's pair sets grow to 32 MiB each, and moving at
+    /// every doubling touched twice that in fresh memory, which a VM zeroes
+    /// and commits at a page fault a page (a seventh of the capture
+    /// thread's time on the benchmark).
+    static let reserveFactor = 16
+
+    /// Doubles the table: in place where its memory has room, else into a
+    /// new block (with room to double in place later, when it is large).
     private func grow() {
-        let oldWords = words, oldMemory = memory, oldCapacity = mask + 1
-        let capacity = oldCapacity * 2
+        let capacity = (mask + 1) * 2
+        let words = (capacity + 1) << shift
+        if words * MemoryLayout<UInt64>.stride <= memory.capacity {
+            doubleInPlace()
+            return
+        }
+        let bytes = words * MemoryLayout<UInt64>.stride
+        let reserve = bytes >= ZeroedMemory.largeBlock ? bytes * Self.reserveFactor : 0
+        let memory = ZeroedMemory(bytes: bytes, reserving: reserve)
+        moveAll(to: memory, capacity: capacity)
+    }
+
+    /// Rehashes every key (and its value) into `memory`, sized for `capacity` slots.
+    private func moveAll(to memory: ZeroedMemory, capacity: Int) {
+        let oldWords = words, oldMemory = self.memory, oldCapacity = mask + 1
+        self.memory = memory
+        words = memory.base.bindMemory(to: UInt64.self, capacity: memory.capacity / MemoryLayout<UInt64>.stride)
         mask = capacity - 1
-        (memory, words) = Self.allocate(words: (capacity + 1) << shift)
         if shift == 1 { words[capacity << 1 | 1] = oldWords[oldCapacity << 1 | 1] }  // the zero key's value
         for old in 0..<oldCapacity where oldWords[old << shift] != 0 {
-            var slot = home(oldWords[old << shift])
-            while key(at: slot) != 0 { slot = (slot + 1) & mask }
-            words[slot << shift] = oldWords[old << shift]
-            if shift == 1 { words[slot << 1 | 1] = oldWords[old << 1 | 1] }
+            place(oldWords[old << shift], value: shift == 1 ? oldWords[old << 1 | 1] : 0)
         }
         oldMemory.release()
+    }
+
+    /// Doubles the table within its memory. Keys whose home moves go to the
+    /// new upper half; the others close up the gaps this leaves.
+    ///
+    /// Why this order is safe: apart from the run of keys at slot 0 (which
+    /// may have wrapped around the old end, and are taken out first and put
+    /// back last), every key sits at or after its home with no empty slot
+    /// between. Taking the keys in slot order, each goes to its new home or
+    /// the first free slot after it: in the lower half that is at most its
+    /// old slot, which has just been emptied; in the upper half, only keys
+    /// already placed are met. So a key is only ever placed among keys
+    /// already placed, and a slot is only emptied where no placed key's
+    /// probe path runs: every probe path stays unbroken.
+    private func doubleInPlace() {
+        let oldCapacity = mask + 1, capacity = oldCapacity * 2
+        let zeroValue = shift == 1 ? words[oldCapacity << 1 | 1] : 0
+        if shift == 1 { words[oldCapacity << 1 | 1] = 0 }  // the old side slot is a slot of the new upper half
+        var leading: [(key: UInt64, value: UInt64)] = []
+        var slot = 0
+        while key(at: slot) != 0 {  // ends: the table is at most 0.7 full
+            leading.append((key(at: slot), take(slot)))
+            slot += 1
+        }
+        mask = capacity - 1
+        for old in slot..<oldCapacity where key(at: old) != 0 {
+            let held = key(at: old)
+            place(held, value: take(old))
+        }
+        for (key, value) in leading { place(key, value: value) }
+        if shift == 1 { words[capacity << 1 | 1] = zeroValue }
+    }
+
+    /// Empties `slot`, returning its value (0 for a set).
+    @inline(__always)
+    private func take(_ slot: Int) -> UInt64 {
+        words[slot << shift] = 0
+        guard shift == 1 else { return 0 }
+        defer { words[slot << 1 | 1] = 0 }
+        return words[slot << 1 | 1]
+    }
+
+    /// Puts a key known to be absent (not 0) in the first free slot from its home.
+    @inline(__always)
+    private func place(_ key: UInt64, value: UInt64) {
+        var slot = home(key)
+        while self.key(at: slot) != 0 { slot = (slot + 1) & mask }
+        words[slot << shift] = key
+        if shift == 1 { words[slot << 1 | 1] = value }
     }
 }

@@ -18,25 +18,35 @@ struct ZeroedMemory {
     static let line = 64
 
     let base: UnsafeMutableRawPointer
+    /// Bytes usable from `base`, all zero until written.
+    let capacity: Int
     private let allocation: UnsafeMutableRawPointer
     private let mappedLength: Int  // 0: from calloc
 
-    init(bytes: Int) {
+    /// Room for `bytes`. `reserving`: address space for that many bytes (a
+    /// large block), zero-filled like the rest and committed only where
+    /// written, so that a table can double in place (`PackedSlots`)
+    /// instead of moving to fresh memory.
+    init(bytes: Int, reserving: Int = 0) {
         let bytes = max(1, bytes)
-        if bytes >= Self.largeBlock {
-            let length = bytes + Self.hugePage
-            let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        if bytes >= Self.largeBlock || reserving > bytes {
+            let usable = max(bytes, reserving)
+            let length = usable + Self.hugePage
+            // No swap is reserved for the address space: only written pages count.
+            let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
             guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
-                fatalError("cannot map \(bytes) bytes for a table: \(String(cString: strerror(errno)))")
+                fatalError("cannot map \(usable) bytes for a table: \(String(cString: strerror(errno)))")
             }
             allocation = mapped
             mappedLength = length
+            capacity = usable
             base = mapped.alignedUp(toMultipleOf: Self.hugePage)
-            _ = madvise(base, bytes, MADV_HUGEPAGE)  // a hint: without huge pages the table still works
+            _ = madvise(base, usable, MADV_HUGEPAGE)  // a hint: without huge pages the table still works
         } else {
             guard let raw = calloc(bytes + Self.line, 1) else { fatalError("cannot allocate \(bytes) bytes for a table") }
             allocation = raw
             mappedLength = 0
+            capacity = bytes
             base = raw.alignedUp(toMultipleOf: Self.line)
         }
     }

@@ -199,21 +199,27 @@ public final class HourFileWriter: Sendable {
     private func write(_ hour: HourCounts) -> String? {
         let name = Self.hourName(hour.hour)
         let csvPath = directory + "/" + name + ".csv", jsonPath = directory + "/" + name + ".json"
-        var csv = CountFileFormat.csv(hour)
         var json = sidecar(hour)
+        var mergedCSV: String?
         if let existing = Self.existingSidecar(jsonPath) {
             let existingLast = (existing["last_packet"] as? String) ?? ""
             let newFirst = hour.firstPacket.map { UTCTime.rfc3339($0) } ?? ""
             if !existingLast.isEmpty && newFirst > existingLast,
                let rows = try? CountFileReader.rows(of: csvPath) {
-                (csv, json) = merged(existing: existing, rows: rows, with: hour)
+                let merged = merged(existing: existing, rows: rows, with: hour)
+                mergedCSV = merged.csv
+                json = merged.json
             } else if ((existing["packets"] as? NSNumber)?.uint64Value ?? 0) >= hour.totalPackets {
                 state.withLock { $0.kept.append(name) }
                 return nil
             }
         }
         do {
-            try Self.writeAtomically(csv, to: csvPath, directory: directory)
+            if let mergedCSV {
+                try Self.writeAtomically(mergedCSV, to: csvPath, directory: directory)
+            } else {
+                try Self.writeAtomically(to: csvPath, directory: directory) { try CountFileFormat.writeCSV(hour, to: $0) }
+            }
             try Self.writeAtomically(json, to: jsonPath, directory: directory)
             state.withLock { $0.written.append(name) }
             return nil
@@ -223,7 +229,7 @@ public final class HourFileWriter: Sendable {
     }
 
     /// The existing file's rows and the new hour, as one CSV and sidecar.
-    private func merged(existing: [String: Any], rows: [CountFileReader.Row], with hour: HourCounts) -> (String, String) {
+    private func merged(existing: [String: Any], rows: [CountFileReader.Row], with hour: HourCounts) -> (csv: String, json: String) {
         struct Key: Hashable { let trafficClass: String, proto: String, port: Int, country: String }
         var totals: [Key: (UInt64, UInt64, UInt64)] = [:]
         for row in rows {
@@ -303,22 +309,39 @@ public final class HourFileWriter: Sendable {
         try writeAtomically(Array(text.utf8), to: path, directory: directory)
     }
 
-    /// Temporary name, write, fsync, rename, fsync the directory.
     static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
+        try writeAtomically(to: path, directory: directory) { write in try bytes.withUnsafeBytes { try write($0) } }
+    }
+
+    /// Temporary name, write, fsync, rename, fsync the directory. `produce`
+    /// hands the bytes over in pieces through the function it is given: an
+    /// hour of a million rows is never held whole (three whole copies of it
+    /// were the writer thread's main cost, tens of MiB an hour of fresh
+    /// memory, zeroed on first touch).
+    static func writeAtomically(to path: String, directory: String,
+                                _ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let temporary = directory + "/." + (path as NSString).lastPathComponent + ".tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(description: "\(temporary): \(String(cString: strerror(errno)))") }
-        let failure: String? = bytes.withUnsafeBufferPointer { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return String(cString: strerror(errno)) }
-                offset += n
+        do {
+            try produce { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw WriteError(description: "\(path): \(String(cString: strerror(errno)))")
+                    }
+                    offset += n
+                }
             }
-            return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
+            guard fsync(fd) == 0 else { throw WriteError(description: "\(path): \(String(cString: strerror(errno)))") }
+        } catch {
+            Glibc.close(fd)
+            unlink(temporary)
+            throw error
         }
         Glibc.close(fd)
-        if let failure { unlink(temporary); throw WriteError(description: "\(path): \(failure)") }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
@@ -377,6 +400,15 @@ public enum CountFileFormat {
     }
 
     public static func csv(_ hour: HourCounts) -> String {
+        var text: [UInt8] = []
+        writeCSV(hour) { text += $0 }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The hour's CSV, handed to `write` in pieces of about `pieceBytes`
+    /// (the writer thread reuses one buffer instead of building the file).
+    public static func writeCSV(_ hour: HourCounts, pieceBytes: Int = 1 << 18,
+                                to write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         // Sorted on one integer per row, whose fields are ranked as their
         // names sort (a comparison of names per pair of rows made this the
         // writer thread's main cost on hours of a million rows).
@@ -388,7 +420,7 @@ public enum CountFileFormat {
         }
         order.sort { $0.key < $1.key }  // port, then country: two big-endian ASCII letters sort as their text
         var text: [UInt8] = []
-        text.reserveCapacity(64 * (hour.rows.count + 1))
+        text.reserveCapacity(pieceBytes + 128)  // a row is under 100 bytes
         text += Array(header.utf8) + [UInt8(ascii: "\n")]
         let hourPrefix = Array(hourText(hour.hour).utf8) + [UInt8(ascii: ",")]
         let classNames = CountRow.classNames.map { Array($0.utf8) + [UInt8(ascii: ",")] }
@@ -410,8 +442,12 @@ public enum CountFileFormat {
             text.append(UInt8(ascii: ","))
             DecimalDigits.append(UInt64(counts.destinations), to: &text)
             text.append(UInt8(ascii: "\n"))
+            if text.count >= pieceBytes {
+                try text.withUnsafeBytes(write)
+                text.removeAll(keepingCapacity: true)
+            }
         }
-        return String(decoding: text, as: UTF8.self)
+        try text.withUnsafeBytes(write)
     }
 
     /// For each code (the index into `names`), its place in `names` sorted.

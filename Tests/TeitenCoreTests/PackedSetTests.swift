@@ -38,6 +38,53 @@ struct PackedSetTests {
         #expect(original.count == 1 && original.contains(0))
     }
 
+    /// Doubling in place (what a table does once it is large), from 16
+    /// slots up, against Set and Dictionary after every doubling: at a load
+    /// of 0.7 many doublings meet a run of keys that wrapped around the
+    /// table's end, and keys whose home moves leave gaps that later keys
+    /// must close up without breaking a probe path.
+    @Test func doublesInPlaceLikeSetAndDictionary() {
+        for trial in 0..<24 {
+            var set = PackedSet(reservingCapacity: 1 << 16)
+            var map = PackedMap(reservingCapacity: 1 << 16)
+            var referenceSet = Set<UInt64>(), referenceMap: [UInt64: Int32] = [:]
+            let address = set.slotsAddress
+            var state = UInt64(trial) &* 0x9E37_79B9_7F4A_7C15 | 1
+            var capacity = set.capacity
+            for step in 0..<40_000 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let key = step % 97 == 0 ? 0 : state >> (step % 3 == 0 ? 44 : 0)  // zero, repeats, and fresh keys
+                #expect(set.insert(key) == referenceSet.insert(key).inserted)
+                map.set(key, Int32(truncatingIfNeeded: step))
+                referenceMap[key] = Int32(truncatingIfNeeded: step)
+                guard set.capacity != capacity else { continue }
+                capacity = set.capacity
+                #expect(set.slotsAddress == address, "the table moved instead of doubling in place")
+                #expect(set.count == referenceSet.count && map.count == referenceMap.count)
+                #expect(referenceSet.allSatisfy { set.contains($0) }, "a key was lost doubling to \(capacity) slots")
+                #expect(referenceMap.allSatisfy { map[$0.key] == $0.value }, "a value was lost doubling to \(capacity) slots")
+            }
+            #expect(capacity == 1 << 16)
+            #expect(Set(set.elements) == referenceSet)
+        }
+    }
+
+    /// A table that grows past `ZeroedMemory.largeBlock` moves once, into a
+    /// block with room, and then doubles in place; it stays correct.
+    @Test func largeTablesDoubleInPlace() {
+        var set = PackedSet()
+        var key: UInt64 = 0
+        while set.capacity < 1 << 20 { key &+= 0x9E37_79B9_7F4A_7C15; set.insert(key) }  // 8 MiB: a reserved block
+        let address = set.slotsAddress
+        while set.capacity < 1 << 21 { key &+= 0x9E37_79B9_7F4A_7C15; set.insert(key) }
+        #expect(set.slotsAddress == address)
+        var check: UInt64 = 0
+        var missing = 0
+        while check != key { check &+= 0x9E37_79B9_7F4A_7C15; if !set.contains(check) { missing += 1 } }
+        #expect(missing == 0)
+        #expect(!set.contains(key &+ 0x9E37_79B9_7F4A_7C15))
+    }
+
     @Test func mapHoldsValuesThroughGrowth() {
         var map = PackedMap()
         for key in 0..<50_000 as Range<UInt64> { map.set(key &* 0x9E37_79B9_7F4A_7C15, Int32(truncatingIfNeeded: key)) }

@@ -125,6 +125,8 @@ public struct AlertLedger {
             alertsByKind[kindIndex(opening.kind)] &+= 1
             if buildsLines { outbox.append(line(episode, phase: .start, at: time)) }
         }
+        // Before the episode is stored: stored first, it was copied to be read here.
+        deadlines.push(.init(deadline: Self.end(of: episode), key: key, episode: episode.id))
         if let place = index[key] {
             store[place] = episode
         } else {
@@ -142,13 +144,20 @@ public struct AlertLedger {
             let slot = Int(truncatingIfNeeded: key) & Self.filterMask
             if openByFilterSlot[slot] < .max { openByFilterSlot[slot] += 1 }
         }
-        deadlines.push(.init(deadline: Self.end(of: episode), key: key, episode: episode.id))
     }
 
     /// The packet time after which an episode idle since its last packet ends.
     @inline(__always)
     private static func end(of episode: Episode) -> Int64 {
         episode.lastSeen.nanoseconds &+ Int64(episode.opening.windowSeconds) &* 1_000_000_000
+    }
+
+    /// An episode's id, end and last packet, read in place (`inout` only for
+    /// that: `store[place]!` read as a value copied the episode, its sets
+    /// retained and released, for every deadline checked).
+    @inline(__always)
+    private static func timing(of episode: inout Episode) -> (id: UInt64, end: Int64, lastSeen: PacketTime) {
+        (episode.id, end(of: episode), episode.lastSeen)
     }
 
     /// Adds a packet to an open episode; returns false when `key` has none.
@@ -191,12 +200,14 @@ public struct AlertLedger {
         var ended: [UInt64] = []
         while let earliest = deadlines.earliest, now.nanoseconds > earliest {
             var entry = deadlines.pop()!
-            guard let place = index[entry.key], store[place]!.id == entry.episode else { continue }  // ended already
-            entry.deadline = Self.end(of: store[place]!)
+            guard let place = index[entry.key] else { continue }  // ended already
+            let (id, end, _) = Self.timing(of: &store[place]!)
+            guard id == entry.episode else { continue }  // ended, and the key opened again
+            entry.deadline = end
             if now.nanoseconds > entry.deadline { ended.append(entry.key) } else { deadlines.push(entry) }
         }
         // Oldest first, so the stream reads in time order.
-        let endings = ended.map { (key: $0, lastSeen: store[index[$0]!]!.lastSeen) }.sorted { $0.lastSeen < $1.lastSeen }
+        let endings = ended.map { (key: $0, lastSeen: Self.timing(of: &store[index[$0]!]!).lastSeen) }.sorted { $0.lastSeen < $1.lastSeen }
         for ending in endings { close(ending.key, at: ending.lastSeen) }
     }
 
@@ -219,9 +230,8 @@ public struct AlertLedger {
     public var openEpisodes: Int { index.count }
 
     private mutating func close(_ key: UInt64, at time: PacketTime) {
-        guard let place = index[key], let episode = store[place] else { return }
+        guard let place = index[key], let episode = store[place].take() else { return }
         index.remove(key)
-        store[place] = nil
         freePlaces.append(place)
         let slot = Int(truncatingIfNeeded: key) & Self.filterMask
         if openByFilterSlot[slot] < .max { openByFilterSlot[slot] -= 1 }

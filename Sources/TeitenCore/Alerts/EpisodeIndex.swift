@@ -16,7 +16,10 @@ struct EpisodeIndex {
     private let slots: ZeroedStorage<Slot>
     private let mask: Int
     private(set) var count = 0
-    private static let seed: UInt64 = UInt64.random(in: 1...UInt64.max)
+    private static let processSeed: UInt64 = UInt64.random(in: 1...UInt64.max)
+    /// `processSeed`, read once: a global behind a lazy initializer costs a
+    /// `swift_once` call per read, and `home` is read per packet.
+    private let seed = EpisodeIndex.processSeed
 
     /// Room for `maximumCount` keys.
     init(maximumCount: Int) {
@@ -27,7 +30,7 @@ struct EpisodeIndex {
     }
 
     @inline(__always)
-    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ Self.seed)) & mask }
+    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ seed)) & mask }
 
     /// Asks the caches for the line where the search for `key` starts (look-ahead).
     @inline(__always)

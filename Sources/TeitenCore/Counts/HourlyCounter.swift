@@ -13,6 +13,10 @@ public struct HourlyCounter {
     public let graceSeconds: Int64
     let pairLimit: Int
     private var current: HourCounts?
+    /// `current`'s hour (`.min`: none), set with it (`makeCurrent`), for the
+    /// per-packet test: reading it through the optional copied the whole
+    /// hour, every table retained and released.
+    private var currentHour: Int64 = .min
     private var previous: HourCounts?
     /// Earliest time the sensor is known to have been watching.
     private var observedFrom: PacketTime?
@@ -38,14 +42,14 @@ public struct HourlyCounter {
     /// holds this stage `inout`, passes it by reference instead of copying it.
     @inline(__always)
     mutating func prefetchRow(_ row: CountRow, at time: PacketTime) {
-        guard current?.hour == Self.hour(of: time) else { return }
+        guard currentHour == Self.hour(of: time) else { return }
         current!.prefetchRow(row)
     }
 
     /// Look-ahead: `HourCounts.prefetchPairs`, likewise.
     @inline(__always)
     mutating func prefetchPairs(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
-        guard current?.hour == Self.hour(of: time) else { return }
+        guard currentHour == Self.hour(of: time) else { return }
         current!.prefetchPairs(row, source: source, destination: destination)
     }
 
@@ -53,7 +57,7 @@ public struct HourlyCounter {
     @inline(__always)
     mutating func add(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
         let hour = Self.hour(of: time)
-        if current?.hour == hour {
+        if currentHour == hour {
             current!.add(row, at: time, source: source, destination: destination)
             return
         }
@@ -62,21 +66,21 @@ public struct HourlyCounter {
 
     mutating func countUndecodable(_ failure: DecodeFailure, at time: PacketTime) {
         let hour = Self.hour(of: time)
-        if current?.hour == hour { current!.countUndecodable(failure); return }
+        if currentHour == hour { current!.countUndecodable(failure); return }
         route(time, hour: hour) { $0.countUndecodable(failure) }
     }
 
     /// The slow path: a new hour, the previous hour within its grace, or too late.
     private mutating func route(_ time: PacketTime, hour: Int64, _ update: (inout HourCounts) -> Void) {
         if observedFrom == nil { observedFrom = time }
-        if let open = current, hour > open.hour {
+        if current != nil, hour > currentHour {
             if let older = takePrevious() { close(older, until: time) }
             previous = current
-            current = HourCounts(hour: hour, pairLimit: pairLimit, like: previous, reusing: spareTables)
+            makeCurrent(HourCounts(hour: hour, pairLimit: pairLimit, like: previous, reusing: spareTables))
             spareTables = nil
             update(&current!)
         } else if current == nil {
-            current = HourCounts(hour: hour, pairLimit: pairLimit)
+            makeCurrent(HourCounts(hour: hour, pairLimit: pairLimit))
             update(&current!)
         } else if previous?.hour == hour {
             update(&previous!)
@@ -84,6 +88,11 @@ public struct HourlyCounter {
             current!.latePackets &+= 1
         }
         advance(to: time)
+    }
+
+    private mutating func makeCurrent(_ hour: HourCounts?) {
+        current = hour
+        currentHour = hour?.hour ?? .min
     }
 
     /// Packet (or wall-clock) time moved on: the previous hour closes once
@@ -98,7 +107,7 @@ public struct HourlyCounter {
     /// the run watched it to its end).
     public mutating func finish(at time: PacketTime) {
         let older = takePrevious(), last = current
-        current = nil  // taken out before closing: nothing open adopts tables now
+        makeCurrent(nil)  // taken out before closing: nothing open adopts tables now
         if let older { close(older, until: time) }
         if let last { close(last, until: time) }
     }
@@ -121,7 +130,7 @@ public struct HourlyCounter {
         let nowHour = Self.hour(of: now)
         for hour in hours.sorted(by: { $0.hour < $1.hour }) {
             if hour.hour == nowHour && current == nil {
-                current = hour
+                makeCurrent(hour)
             } else if hour.hour < nowHour {
                 var closed = hour
                 closed.complete = false
@@ -144,7 +153,7 @@ public struct HourlyCounter {
         let from = observedFrom?.nanoseconds ?? .max
         counts.complete = !counts.gap && from <= start * 1_000_000_000 && time.nanoseconds >= end * 1_000_000_000
         spareTables = counts.releasePairs()
-        if current?.hour ?? .min > counts.hour { current!.adopt(&spareTables) }
+        if currentHour > counts.hour { current!.adopt(&spareTables) }
         finished.append(counts)
     }
 

@@ -270,7 +270,9 @@ public struct CountryDatabase: Sendable {
         return v6Codes[index]
     }
 
-    public static let unknown = pack(UInt8(ascii: "Z"), UInt8(ascii: "Z"))
+    /// "ZZ" packed, as a literal: a constant computed by a call is a lazy
+    /// global, and reading one costs a `swift_once` call per packet.
+    public static let unknown: UInt16 = 0x5A5A
 
     private static func lastIndex<T: Comparable>(in starts: [T], notAbove value: T) -> Int? {
         var low = 0, high = starts.count
