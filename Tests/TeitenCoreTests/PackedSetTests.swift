@@ -137,11 +137,40 @@ struct RowSketchesTests {
         for element in 0..<10_000 as Range<UInt64> { sketches.insert(element, row: 7) }
         for element in 0..<100 as Range<UInt64> { sketches.insert(element, row: 2) }
         for row in 10..<(10 + HourCounts.maximumSketches) { sketches.insert(1, row: row) }
-        let estimates = Dictionary(uniqueKeysWithValues: sketches.estimates.map { ($0.row, $0.count) })
+        let estimates = Dictionary(uniqueKeysWithValues: sketches.estimates().map { ($0.row, $0.count) })
         #expect(estimates.count == HourCounts.maximumSketches)
         #expect(abs(estimates[7]! - 10_000) < 10_000 * 4 * 17 / 1000)  // four standard errors (1.6 %)
         #expect(abs(estimates[2]! - 100) <= 5 && estimates[10] == 1)
         #expect(estimates[10 + HourCounts.maximumSketches - 1] == nil)  // the row past the cap
+    }
+}
+
+extension RowSketchesTests {
+    /// Batched updates (pairs of many rows interleaved, across many
+    /// batches) set exactly the registers that updating one pair at a time
+    /// sets, so every estimate is the one HyperLogLog gives for the row's
+    /// pairs; and sketches made in a reused block (an hour that closed)
+    /// start from zero.
+    @Test func batchesAndReusedBlocksGiveTheDirectEstimates() {
+        var used = RowSketches()
+        for element in 0..<50_000 as Range<UInt64> { used.insert(element &* 31, row: Int(element % 7)) }
+        _ = used.estimates()
+        var sketches = RowSketches(reusing: used.takeBlock())
+        var direct = [[UInt8]](repeating: [UInt8](repeating: 0, count: 1 << RowSketches.registerBits), count: 40)
+        var state: UInt64 = 0x5EED
+        for _ in 0..<(9 * RowSketches.batchSize + 17) {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let row = Int(state >> 59) + Int(state >> 40 & 7)  // 0..<39, unevenly
+            let pair = state >> 20
+            sketches.insert(pair, row: row)
+            let (register, rank) = HyperLogLog.register(of: pair, registerBits: RowSketches.registerBits)
+            direct[row][register] = max(direct[row][register], rank)
+        }
+        let estimates = sketches.estimates()
+        #expect(estimates.count == direct.filter { $0.contains { $0 != 0 } }.count)
+        for (row, count) in estimates {
+            #expect(count == direct[row].withUnsafeBufferPointer { HyperLogLog.estimate($0) }, "row \(row)")
+        }
     }
 }
 
@@ -187,7 +216,7 @@ struct DistinctCountTests {
         // The hourly counts' row sketches: the same estimate from their shared block of registers.
         var rows = RowSketches()
         for element in inserted { rows.insert(element, row: 3) }
-        let estimate = rows.estimates.first!.count
+        let estimate = rows.estimates().first!.count
         #expect(abs(Double(estimate) - Double(inserted.count)) / Double(inserted.count) < 4 * standardError)
     }
 }

@@ -72,6 +72,8 @@ public struct HourCounts: Sendable {
             sourcePairs = HourTables.fitting(spare?.sourcePairs, sources) ?? PackedSet()
             destinationPairs = HourTables.fitting(spare?.destinationPairs, destinations) ?? PackedSet()
         }
+        sourceSketches = RowSketches(reusing: spare?.sourceSketchBlock)
+        destinationSketches = RowSketches(reusing: spare?.destinationSketchBlock)
     }
 
     /// Moves the row index and the pair sets into `spare`'s emptied tables
@@ -89,6 +91,8 @@ public struct HourCounts: Sendable {
         }
         if Self.adopt(&sourcePairs, from: &tables.sourcePairs) { taken += 1 }
         if Self.adopt(&destinationPairs, from: &tables.destinationPairs) { taken += 1 }
+        sourceSketches.adopt(&tables.sourceSketchBlock)
+        destinationSketches.adopt(&tables.destinationSketchBlock)
         spare = taken == 3 ? nil : tables  // the small tables swapped in are not worth keeping
     }
 
@@ -196,12 +200,11 @@ public struct HourCounts: Sendable {
     @discardableResult
     mutating func releasePairs() -> HourTables {
         var estimated = Set<Int32>()
-        for (row, count) in sourceSketches.estimates { totals[row].sources &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
-        for (row, count) in destinationSketches.estimates { totals[row].destinations &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
+        for (row, count) in sourceSketches.estimates() { totals[row].sources &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
+        for (row, count) in destinationSketches.estimates() { totals[row].destinations &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
         estimatedRows = estimated.count
-        sourceSketches = RowSketches()
-        destinationSketches = RowSketches()
-        var tables = HourTables(rowOfKey: rowOfKey, sourcePairs: sourcePairs, destinationPairs: destinationPairs)
+        var tables = HourTables(rowOfKey: rowOfKey, sourcePairs: sourcePairs, destinationPairs: destinationPairs,
+                                sourceSketchBlock: sourceSketches.takeBlock(), destinationSketchBlock: destinationSketches.takeBlock())
         sourcePairs = PackedSet()
         destinationPairs = PackedSet()
         rowOfKey = PackedMap()
@@ -225,6 +228,9 @@ struct HourTables {
     var rowOfKey: PackedMap
     var sourcePairs: PackedSet
     var destinationPairs: PackedSet
+    /// The row sketches' register blocks (`RowSketches.init(reusing:)`).
+    var sourceSketchBlock: [UInt8]
+    var destinationSketchBlock: [UInt8]
 
     /// Empties every table, keeping its memory (a table still shared with a
     /// checkpoint being written is left to it, and a new one taken).
@@ -273,46 +279,108 @@ public struct RowTotals: Sendable, Equatable {
 
 /// The sketches of one column's rows whose pairs no longer fit the exact
 /// set: at most `HourCounts.maximumSketches`, found by row index without
-/// hashing (the path every packet past the cap takes). Every sketch's
-/// registers (2^`registerBits` bytes) sit in one block, a sketch's at its
-/// index times their count: one load and a compare per packet.
+/// hashing. Every sketch's registers (2^`registerBits` bytes) sit in one
+/// block, a sketch's at its index times their count.
+///
+/// Updates are batched: `insert` only notes the pair, and every
+/// `batchSize` pairs the batch is applied in two passes, the first finding
+/// each pair's register, the second updating them with each register's
+/// line asked for `prefetchDistance` updates ahead. Past the cap of a busy
+/// hour a third of all packets land here, each on a random line of a 16 MiB
+/// block: applied one at a time, those misses were an eighth of the
+/// sensor's time. A register only ever takes the largest rank it is given,
+/// so the order of updates, and the batching, cannot change an estimate.
 struct RowSketches {
     static let registerBits = DistinctCount.rowRegisterBits
+    static let batchSize = 2048
+    static let prefetchDistance = 16
     /// By row index: the row's sketch's index + 1, or 0 (none yet).
     private var sketchOfRow: [Int32] = []
     private var registers: [UInt8] = []
     private var rowOfSketch: [Int] = []
+    /// Pairs noted and not yet applied, with their rows.
+    private var waiting: [(pair: UInt64, row: Int)] = []
+    /// A batch's registers to update (kept to be reused).
+    private var updates: [(slot: Int, rank: UInt8)] = []
+
+    init() {}
+
+    /// Sketches that start with `block`'s memory (an emptied block of an
+    /// hour that has closed: `HourTables`), so that a new hour's sketches
+    /// do not map and zero their 16 MiB afresh.
+    init(reusing block: [UInt8]?) {
+        if var block {
+            block.removeAll(keepingCapacity: true)
+            registers = block
+        }
+    }
 
     /// Adds `pair` to `row`'s sketch, made on first use; a row that finds
     /// every sketch taken goes uncounted (its count is a lower bound).
     @inline(__always)
     mutating func insert(_ pair: UInt64, row: Int) {
-        if row >= sketchOfRow.count { sketchOfRow += repeatElement(0, count: row + 1 - sketchOfRow.count) }
-        var index = Int(sketchOfRow[row]) - 1
-        if index < 0 {
-            guard rowOfSketch.count < HourCounts.maximumSketches else { return }
-            // Room for every sketch at once: no copy as the block grows, and
-            // the pages stay untouched until a sketch is made in them.
-            if registers.isEmpty { registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits) }
-            registers += repeatElement(0, count: 1 << Self.registerBits)
-            rowOfSketch.append(row)
-            index = rowOfSketch.count - 1
-            sketchOfRow[row] = Int32(rowOfSketch.count)
+        if waiting.isEmpty { waiting.reserveCapacity(Self.batchSize) }
+        waiting.append((pair, row))
+        if waiting.count == Self.batchSize { apply() }
+    }
+
+    /// Applies the waiting pairs, in the order they came (which decides
+    /// which rows get the sketches while some remain).
+    private mutating func apply() {
+        guard !waiting.isEmpty else { return }
+        // First pass: each pair's register (its slot in the block) and rank
+        // (a row left without a sketch has none).
+        updates.removeAll(keepingCapacity: true)
+        for (pair, row) in waiting {
+            if row >= sketchOfRow.count { sketchOfRow += repeatElement(0, count: row + 1 - sketchOfRow.count) }
+            var index = Int(sketchOfRow[row]) - 1
+            if index < 0 {
+                guard rowOfSketch.count < HourCounts.maximumSketches else { continue }
+                // Room for every sketch at once: no copy as the block grows, and
+                // the pages stay untouched until a sketch is made in them.
+                if registers.capacity == 0 { registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits) }
+                registers += repeatElement(0, count: 1 << Self.registerBits)
+                rowOfSketch.append(row)
+                index = rowOfSketch.count - 1
+                sketchOfRow[row] = Int32(rowOfSketch.count)
+            }
+            let (register, rank) = HyperLogLog.register(of: pair, registerBits: Self.registerBits)
+            updates.append((index << Self.registerBits | register, rank))
         }
-        let (register, rank) = HyperLogLog.register(of: pair, registerBits: Self.registerBits)
+        waiting.removeAll(keepingCapacity: true)
+        // Second pass: the updates, each register's line asked for ahead.
         registers.withUnsafeMutableBufferPointer { registers in
-            let slot = index << Self.registerBits | register
-            if rank > registers[slot] { registers[slot] = rank }
+            let base = registers.baseAddress!
+            for (number, update) in updates.enumerated() {
+                let ahead = number &+ Self.prefetchDistance
+                if ahead < updates.count { teiten_prefetch(base + updates[ahead].slot) }
+                if update.rank > base[update.slot] { base[update.slot] = update.rank }
+            }
         }
     }
 
-    /// Each sketched row and its estimate.
-    var estimates: [(row: Int, count: Int)] {
-        registers.withUnsafeBufferPointer { registers in
+    /// Each sketched row and its estimate (waiting pairs applied first).
+    mutating func estimates() -> [(row: Int, count: Int)] {
+        apply()
+        return registers.withUnsafeBufferPointer { registers in
             rowOfSketch.indices.map { index in
                 let sketch = UnsafeBufferPointer(rebasing: registers[(index << Self.registerBits)...].prefix(1 << Self.registerBits))
                 return (rowOfSketch[index], HyperLogLog.estimate(sketch))
             }
         }
+    }
+
+    /// The register block, for a later hour's sketches (`init(reusing:)`).
+    mutating func takeBlock() -> [UInt8] {
+        defer { self = RowSketches() }
+        return registers
+    }
+
+    /// Takes `block` for its registers when it has none of its own yet (a
+    /// young hour, adopting the closed hour's tables); `block` is left empty.
+    mutating func adopt(_ block: inout [UInt8]) {
+        guard rowOfSketch.isEmpty, registers.capacity < block.capacity else { return }
+        self = RowSketches(reusing: block)
+        block = []
     }
 }
