@@ -105,6 +105,9 @@ public struct SensorPipeline {
         /// The packet's hourly row, once the look-ahead has looked its country up.
         var row = CountRow(packed: 0)
         var rowKnown = false
+        /// Where the look-ahead found the row in the open hour's index, so
+        /// that counting does not look it up again (`HourlyCounter.RowPlace`).
+        var rowPlace = HourlyCounter.RowPlace.unknown
     }
 
     /// Packets between a frame's decoding and its handling (a power of two).
@@ -166,6 +169,7 @@ public struct SensorPipeline {
         let time = time.clamped  // the readers clamp already; a caller that did not cannot make arithmetic overflow
         pending.pointee.capturedLength = frame.count
         pending.pointee.rowKnown = false
+        pending.pointee.rowPlace = .unknown
         pending.pointee.failure = FrameDecoder.decode(frame, linkType: linkType, time: time, wireLength: wireLength,
                                                       into: &pending.pointee.record)
         guard pending.pointee.failure == nil else { return }
@@ -196,7 +200,7 @@ public struct SensorPipeline {
             }
         }
         if countsHours, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3), earlier.pointee.rowKnown {
-            hourly.prefetchPairs(earlier.pointee.row, at: earlier.pointee.event.time,
+            earlier.pointee.rowPlace = hourly.prefetchPairs(earlier.pointee.row, at: earlier.pointee.event.time,
                                  source: earlier.pointee.event.source, destination: earlier.pointee.event.destination)
         }
     }
@@ -262,7 +266,7 @@ public struct SensorPipeline {
         byClass[Int(pending.pointee.trafficClass.rawValue)] &+= 1
         if countsHours {
             hourly.add(pending.pointee.row, at: time, source: pending.pointee.event.source,
-                       destination: pending.pointee.event.destination)
+                       destination: pending.pointee.event.destination, place: pending.pointee.rowPlace)
             if time.seconds != lastHourCheck {  // once per second of packet time
                 lastHourCheck = time.seconds
                 hourly.advance(to: time)

@@ -135,19 +135,25 @@ public struct HourCounts: Sendable {
 
     /// Look-ahead, second step (the row index's slot is in cache by now):
     /// the row's totals and its two distinct pairs, for a row already known.
+    /// Returns the row's index (rows keep theirs for the hour).
     @inline(__always)
-    mutating func prefetchPairs(_ row: CountRow, source: IPAddress, destination: IPAddress) {
-        guard let found = rowOfKey[row.packed] else { return }
+    mutating func prefetchPairs(_ row: CountRow, source: IPAddress, destination: IPAddress) -> Int32? {
+        guard let found = rowOfKey[row.packed] else { return nil }
         let index = Int(found)
         sourcePairs.prefetch(Self.pair(index, source))
         destinationPairs.prefetch(Self.pair(index, destination))
         totals.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
+        return found
     }
 
+    /// One packet of `row`; `index`: the row's index, when the look-ahead
+    /// found it in this hour (`prefetchPairs`).
     @inline(__always)
-    mutating func add(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
+    mutating func add(_ row: CountRow, index known: Int32? = nil, at time: PacketTime, source: IPAddress, destination: IPAddress) {
         let index: Int
-        if let existing = rowOfKey[row.packed] {
+        if let known {
+            index = Int(known)
+        } else if let existing = rowOfKey[row.packed] {
             index = Int(existing)
         } else {
             index = rows.count

@@ -17,6 +17,9 @@ public struct HourlyCounter {
     /// per-packet test: reading it through the optional copied the whole
     /// hour, every table retained and released.
     private var currentHour: Int64 = .min
+    /// Counts the hours made current: a `RowPlace` found in an earlier one
+    /// is not used (its index belongs to another hour's rows).
+    private var hoursOpened: UInt32 = 1
     private var previous: HourCounts?
     /// Earliest time the sensor is known to have been watching.
     private var observedFrom: PacketTime?
@@ -46,19 +49,32 @@ public struct HourlyCounter {
         current!.prefetchRow(row)
     }
 
-    /// Look-ahead: `HourCounts.prefetchPairs`, likewise.
+    /// Where the look-ahead found a row: its index in the open hour that
+    /// was current then (`opened` tells which), so that `add` need not look
+    /// it up again; `unknown` when it did not (a new row, another hour).
+    struct RowPlace {
+        var index: Int32
+        var opened: UInt32
+        static let unknown = RowPlace(index: -1, opened: 0)
+    }
+
+    /// Look-ahead: `HourCounts.prefetchPairs`, likewise; returns where the row is.
     @inline(__always)
-    mutating func prefetchPairs(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
-        guard currentHour == Self.hour(of: time) else { return }
-        current!.prefetchPairs(row, source: source, destination: destination)
+    mutating func prefetchPairs(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) -> RowPlace {
+        guard currentHour == Self.hour(of: time),
+              let index = current!.prefetchPairs(row, source: source, destination: destination) else { return .unknown }
+        return RowPlace(index: index, opened: hoursOpened)
     }
 
     /// One packet of `row`: the fields counting reads, not the whole record.
+    /// `place`: where the look-ahead found the row, if it did.
     @inline(__always)
-    mutating func add(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
+    mutating func add(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress,
+                      place: RowPlace = .unknown) {
         let hour = Self.hour(of: time)
         if currentHour == hour {
-            current!.add(row, at: time, source: source, destination: destination)
+            let index = place.index >= 0 && place.opened == hoursOpened ? place.index : nil
+            current!.add(row, index: index, at: time, source: source, destination: destination)
             return
         }
         route(time, hour: hour) { $0.add(row, at: time, source: source, destination: destination) }
@@ -93,6 +109,8 @@ public struct HourlyCounter {
     private mutating func makeCurrent(_ hour: HourCounts?) {
         current = hour
         currentHour = hour?.hour ?? .min
+        hoursOpened &+= 1
+        if hoursOpened == 0 { hoursOpened = 1 }  // 0 marks `RowPlace.unknown`
     }
 
     /// Packet (or wall-clock) time moved on: the previous hour closes once

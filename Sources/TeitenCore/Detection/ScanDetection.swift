@@ -133,7 +133,7 @@ public struct ScanDetection {
         case .probe:
             fingerprints.prefetch(source: keys.sourceKey)
             forEachWindow(of: keys) { table, key in table.prefetchBucket(key) }
-            forEachEpisode(of: keys) { key in ledger.prefetch(key) }
+            prefetchEpisodes(of: keys)
             surge.prefetch(event.transport, port: event.port, source: keys.sourceElement)
         case .backscatter:
             backscatter.prefetchBucket(KeyHash.key(event.source, Tag.backscatter))
@@ -168,13 +168,15 @@ public struct ScanDetection {
         if !ledger.mayBeActive(keys.flood) { body(flood, keys.flood) }
     }
 
-    /// The probe's keys that may have an open episode (the ledger's look-up).
+    /// The ledger's index lines for the probe's keys that may have an open
+    /// episode. (No closure here: one that captured the ledger made every
+    /// call copy the whole detection state, every table retained.)
     @inline(__always)
-    private func forEachEpisode(of keys: ProbeKeys, _ body: (UInt64) -> Void) {
-        if ledger.mayBeActive(keys.vertical) { body(keys.vertical) }
-        if ledger.mayBeActive(keys.sweep) { body(keys.sweep) }
-        if ledger.mayBeActive(keys.block) { body(keys.block) }
-        if ledger.mayBeActive(keys.flood) { body(keys.flood) }
+    private func prefetchEpisodes(of keys: ProbeKeys) {
+        if ledger.mayBeActive(keys.vertical) { ledger.prefetch(keys.vertical) }
+        if ledger.mayBeActive(keys.sweep) { ledger.prefetch(keys.sweep) }
+        if ledger.mayBeActive(keys.block) { ledger.prefetch(keys.block) }
+        if ledger.mayBeActive(keys.flood) { ledger.prefetch(keys.flood) }
     }
 
     private mutating func observeProbe(_ packet: DetectionEvent, keys: ProbeKeys) {
