@@ -1,5 +1,5 @@
 import PacketDecoding
-import TeitenCore
+@testable import TeitenCore
 import Testing
 import TrafficSynthesis
 
@@ -113,6 +113,33 @@ struct SignatureAndFingerprintTests {
     /// The detection event carries the verdicts the detectors used to take
     /// from the whole record, and fits one cache line with the worker's
     /// item kind beside it.
+    /// Every port of every kind selects exactly the signature the table
+    /// names for it (or none), through the small lookup table.
+    @Test func everyPortSelectsWhatTheTableSays() {
+        var expected: [TransportProtocol: [UInt16: Int]] = [.tcp: [:], .udp: [:]]
+        var bySource: [UInt16: Int] = [:]
+        for (index, signature) in WormSignature.table.enumerated() {
+            for port in signature.destinationPorts { expected[signature.transport]?[port] = index }
+            if let source = signature.sourcePort { bySource[source] = index }
+        }
+        let index = SignatureIndex.shared
+        var packet = PacketRecord()
+        var mismatches = 0
+        for port in 0...65535 {
+            packet.transport = .tcp
+            packet.destinationPort = UInt16(port)
+            packet.sourcePort = 40000
+            if index.candidate(packet) != expected[.tcp]![UInt16(port)] { mismatches += 1 }
+            packet.transport = .udp
+            if index.candidate(packet) != expected[.udp]![UInt16(port)] ?? bySource[40000] { mismatches += 1 }
+            packet.destinationPort = 9  // no UDP signature: the source port decides
+            packet.sourcePort = UInt16(port)
+            if index.candidate(packet) != bySource[UInt16(port)] { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+        #expect(expected[.tcp]![445] != nil && expected[.udp]![1434] != nil && bySource[4000] != nil)
+    }
+
     @Test func detectionEventCarriesTheVerdicts() {
         #expect(MemoryLayout<DetectionEvent>.stride < 64)
         var packet = PacketRecord()
