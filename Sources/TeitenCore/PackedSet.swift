@@ -152,6 +152,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         let stride = MemoryLayout<UInt64>.stride
         memory = ZeroedMemory(bytes: ((capacity + 1) << shift) * stride, reserving: ((reservingCapacity + 1) << shift) * stride)
         words = memory.base.bindMemory(to: UInt64.self, capacity: memory.capacity / stride)
+        setPrefaultMark()
     }
 
     deinit { memory.release() }
@@ -213,7 +214,26 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         }
         words[slot << shift] = key
         count += 1
+        if count == prefaultMark { prefaultNextHalf() }
         return (true, slot)
+    }
+
+    /// The count at which the half the table will next double into is
+    /// asked for (`IdlePrefault`): 85 % of the way to doubling, so that a
+    /// table which stops short of it (an hour's sources, a set at its cap)
+    /// commits nothing it will not use. -1: never (no room to double in place).
+    private var prefaultMark = -1
+
+    private func setPrefaultMark() {
+        let nextWords = ((mask + 1) * 2 + 1) << shift
+        let large = nextWords * MemoryLayout<UInt64>.stride >= ZeroedMemory.largeBlock
+        prefaultMark = large && nextWords * MemoryLayout<UInt64>.stride <= memory.capacity ? (mask + 1) * 7 / 10 * 85 / 100 : -1
+    }
+
+    private func prefaultNextHalf() {
+        let from = ((mask + 1) << shift) * MemoryLayout<UInt64>.stride
+        let to = (((mask + 1) * 2 + 1) << shift) * MemoryLayout<UInt64>.stride
+        IdlePrefault.shared.request(UnsafeMutableRawPointer(words) + from, bytes: to - from)
     }
 
     /// A map's value in `slot` (the zero key's in the side slot).
@@ -243,12 +263,12 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         let words = (capacity + 1) << shift
         if words * MemoryLayout<UInt64>.stride <= memory.capacity {
             doubleInPlace()
-            return
+        } else {
+            let bytes = words * MemoryLayout<UInt64>.stride
+            let reserve = bytes >= ZeroedMemory.largeBlock ? bytes * Self.reserveFactor : 0
+            moveAll(to: ZeroedMemory(bytes: bytes, reserving: reserve), capacity: capacity)
         }
-        let bytes = words * MemoryLayout<UInt64>.stride
-        let reserve = bytes >= ZeroedMemory.largeBlock ? bytes * Self.reserveFactor : 0
-        let memory = ZeroedMemory(bytes: bytes, reserving: reserve)
-        moveAll(to: memory, capacity: capacity)
+        setPrefaultMark()
     }
 
     /// Rehashes every key (and its value) into `memory`, sized for `capacity` slots.
