@@ -17,19 +17,25 @@ enum HyperLogLog {
         return (index, UInt8(rest.leadingZeroBitCount + 1))
     }
 
-    /// 2^-rank for every rank a register can hold: the estimate's sum adds
-    /// these in register order, without a division per register.
+    /// 2^-rank for every rank a register can hold.
     private static let inversePowers: [Double] = (0...64).map { Double(sign: .plus, exponent: -$0, significand: 1) }
 
     /// The distinct count that `registers` estimate (with the small-range
     /// correction: linear counting while registers are still empty).
     static func estimate(_ registers: UnsafeBufferPointer<UInt8>) -> Int {
         let m = Double(registers.count)
+        // Registers counted by rank first: an increment per register instead
+        // of a dependent floating-point add (an hour closes 4,096 sketches of
+        // 4,096 registers per column). The sum is of powers of two, exact
+        // in any order at any rank a register reaches in practice. (A rank
+        // is at most 65 - registerBits: `register(of:)`.)
         var sum = 0.0, zeros = 0
-        inversePowers.withUnsafeBufferPointer { inverse in
-            for register in registers {
-                sum += inverse[Int(register)]
-                if register == 0 { zeros += 1 }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { byRank in  // every value a byte holds
+            byRank.initialize(repeating: 0)
+            for register in registers { byRank[Int(register)] &+= 1 }
+            zeros = byRank[0]
+            inversePowers.withUnsafeBufferPointer { inverse in
+                for rank in 0...64 where byRank[rank] != 0 { sum += Double(byRank[rank]) * inverse[rank] }
             }
         }
         let alpha = 0.7213 / (1 + 1.079 / m)
