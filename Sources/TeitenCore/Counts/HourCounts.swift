@@ -311,14 +311,13 @@ struct RowSketches {
 
     init() {}
 
-    /// Sketches that start with `block`'s memory (an emptied block of an
-    /// hour that has closed: `HourTables`), so that a new hour's sketches
-    /// do not map and zero their 16 MiB afresh.
+    /// Sketches that start with `block`'s memory (the block of an hour that
+    /// has closed: `HourTables`), so that a new hour's sketches do not map
+    /// and zero their 16 MiB afresh. The block is emptied when the first
+    /// sketch is made, not here: here it is still shared with the tables
+    /// handed on, and emptying a shared array allocates a new one.
     init(reusing block: [UInt8]?) {
-        if var block {
-            block.removeAll(keepingCapacity: true)
-            registers = block
-        }
+        if let block { registers = block }
     }
 
     /// Adds `pair` to `row`'s sketch, made on first use; a row that finds
@@ -342,6 +341,7 @@ struct RowSketches {
             var index = Int(sketchOfRow[row]) - 1
             if index < 0 {
                 guard rowOfSketch.count < HourCounts.maximumSketches else { continue }
+                if rowOfSketch.isEmpty { registers.removeAll(keepingCapacity: true) }  // a reused block's old registers
                 // Room for every sketch at once: no copy as the block grows, and
                 // the pages stay untouched until a sketch is made in them.
                 if registers.capacity == 0 { registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits) }
@@ -386,7 +386,7 @@ struct RowSketches {
     /// young hour, adopting the closed hour's tables); `block` is left empty.
     mutating func adopt(_ block: inout [UInt8]) {
         guard rowOfSketch.isEmpty, registers.capacity < block.capacity else { return }
-        self = RowSketches(reusing: block)
+        registers = block  // pairs waiting to be applied stay
         block = []
     }
 }

@@ -124,10 +124,12 @@ public struct HourlyCounter {
     /// The run ends: every open hour closes (the last one incomplete unless
     /// the run watched it to its end).
     public mutating func finish(at time: PacketTime) {
-        let older = takePrevious(), last = current
+        let older = takePrevious(), last = current.take()
         makeCurrent(nil)  // taken out before closing: nothing open adopts tables now
-        if let older { close(older, until: time) }
-        if let last { close(last, until: time) }
+        // Moved, not bound with `if let`: a binding beside the optional holds
+        // a second reference, and the hour's sketch block (16 MiB) was copied.
+        switch consume older { case .some(let hour): close(hour, until: time); case .none: break }
+        switch consume last { case .some(let hour): close(hour, until: time); case .none: break }
     }
 
     /// The previous hour, no longer held here: an hour being closed must be

@@ -99,14 +99,24 @@ public struct CountryDatabase: Sendable {
             switch contents[index] {
             case .success(.maxMind(let database)): maxMind.append(database)
             default:
-                let ranges = parsed[index]
-                v4Starts += ranges.v4Starts; v4Ends += ranges.v4Ends; v4Codes += ranges.v4Codes
-                v6Starts += ranges.v6Starts; v6Ends += ranges.v6Ends; v6Codes += ranges.v6Codes
+                var ranges = Ranges()
+                swap(&ranges, &parsed[index])  // the only owner, so the arrays move
+                Self.take(&ranges.v4Starts, into: &v4Starts); Self.take(&ranges.v4Ends, into: &v4Ends)
+                Self.take(&ranges.v4Codes, into: &v4Codes)
+                Self.take(&ranges.v6Starts, into: &v6Starts); Self.take(&ranges.v6Ends, into: &v6Ends)
+                Self.take(&ranges.v6Codes, into: &v6Codes)
             }
             sources.append(path)
         }
         sortIfNeeded()
         buildIndex()
+    }
+
+    /// Appends `parsed` to `all`; moves it when `all` is empty (the usual
+    /// case: one file per family), instead of copying megabytes into fresh
+    /// memory at start-up.
+    private static func take<Element>(_ parsed: inout [Element], into all: inout [Element]) {
+        if all.isEmpty { swap(&all, &parsed) } else { all += parsed }
     }
 
     /// One file, opened: a MaxMind database, or the bytes of a tor-format file.
