@@ -48,9 +48,29 @@ struct WindowTable {
 
     /// Entry 1 and later of a window; the last entry of each region holds,
     /// in `time`, the high half of the key's packet count.
+    ///
+    /// Twelve bytes, the time in two 32-bit halves: with an `Int64` field
+    /// the entry would be aligned to 16 bytes, a quarter of it padding.
+    /// The regions are most of the detectors' memory, and every MiB of it
+    /// is paid for once more at its first touch (a page fault, zeroing, and
+    /// in a VM the host backing the page).
     private struct Entry {
-        var time: Int64 = 0
+        private var timeLow: UInt32 = 0
+        private var timeHigh: UInt32 = 0
         var element: UInt32 = 0
+
+        init(time: Int64, element: UInt32) {
+            self.element = element
+            self.time = time
+        }
+
+        var time: Int64 {
+            @inline(__always) get { Int64(bitPattern: UInt64(timeHigh) << 32 | UInt64(timeLow)) }
+            @inline(__always) set {
+                timeLow = UInt32(truncatingIfNeeded: newValue)
+                timeHigh = UInt32(truncatingIfNeeded: UInt64(bitPattern: newValue) >> 32)
+            }
+        }
     }
 
     private static let countMask: UInt64 = 0xFF
@@ -63,7 +83,9 @@ struct WindowTable {
     /// bucket index covers the bits the way's word lends to its counters).
     private let bucketMask: Int
     /// Entries per way in the entry array: entries 1..<capacity, then the
-    /// high packet count; rounded up to whole cache lines.
+    /// high packet count. (Not rounded to whole cache lines: a region
+    /// starting mid-line costs a line more at most, and rounding cost
+    /// memory in every region.)
     private let regionSize: Int
     private let tableStorage: ZeroedStorage<Way>
     private let entryStorage: ZeroedStorage<Entry>
@@ -81,8 +103,8 @@ struct WindowTable {
         var count = Self.ways * 512
         while count < maximumKeys { count <<= 1 }
         bucketMask = count / Self.ways - 1
-        let entriesPerLine = 64 / MemoryLayout<Entry>.stride
-        regionSize = (self.capacity + entriesPerLine - 1) / entriesPerLine * entriesPerLine
+        precondition(MemoryLayout<Entry>.stride == 12, "an entry is twelve bytes")
+        regionSize = self.capacity
         tableStorage = ZeroedStorage(count: count)
         entryStorage = ZeroedStorage(count: count * regionSize)
     }
@@ -96,8 +118,9 @@ struct WindowTable {
     }
 
     /// Look-ahead, second step (the bucket is in cache by now): the first
-    /// lines of the key's region, when the key has entries there. A new key
-    /// and a key with one entry need nothing more than their bucket.
+    /// lines of the key's region, when the key has entries there (up to its
+    /// last live entry, or the tenth). A new key and a key with one entry
+    /// need nothing more than their bucket.
     @inline(__always)
     func prefetchWindow(_ key: UInt64) {
         guard let slot = find(Self.stored(key)) else { return }
@@ -105,7 +128,7 @@ struct WindowTable {
         guard count > 1 else { return }
         let region = slot &* regionSize
         entryStorage.prefetch(region)
-        if count > 5 { entryStorage.prefetch(region &+ 4) }
+        if count > 2 { entryStorage.prefetch(region &+ Swift.min(count &- 2, 9)) }
     }
 
     /// Records `element` for `key` at `time`; returns how many distinct
