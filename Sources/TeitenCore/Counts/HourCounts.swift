@@ -344,7 +344,15 @@ struct RowSketches {
                 if rowOfSketch.isEmpty { registers.removeAll(keepingCapacity: true) }  // a reused block's old registers
                 // Room for every sketch at once: no copy as the block grows, and
                 // the pages stay untouched until a sketch is made in them.
-                if registers.capacity == 0 { registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits) }
+                if registers.capacity == 0 {
+                    registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits)
+                    // Rows past the cap come fast once one does: commit the
+                    // block while a core is idle (`IdlePrefault`), not page
+                    // by page as sketches are made.
+                    if let base = registers.withUnsafeBufferPointer({ $0.baseAddress }) {
+                        IdlePrefault.shared.request(UnsafeMutableRawPointer(mutating: base), bytes: registers.capacity)
+                    }
+                }
                 registers += repeatElement(0, count: 1 << Self.registerBits)
                 rowOfSketch.append(row)
                 index = rowOfSketch.count - 1
