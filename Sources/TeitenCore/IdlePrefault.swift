@@ -63,14 +63,23 @@ final class IdlePrefault: @unchecked Sendable {  // `pending` under its lock; th
         _ = pthread_setschedparam(pthread_self(), Self.idlePolicy, &policy)
         while true {
             wake.wait()
-            guard let next = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
-            var offset = 0
-            while offset < next.bytes {
-                let length = min(Self.chunk, next.bytes - offset)
-                guard let address = UnsafeMutableRawPointer(bitPattern: next.address + UInt(offset)),
-                      madvise(address, length, Self.populateWrite) == 0 else { break }
-                offset += length
-            }
+            guard let next = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }),
+                  let start = UnsafeMutableRawPointer(bitPattern: next.address) else { continue }
+            Self.commit(start, bytes: next.bytes)
         }
+    }
+
+    /// Commits the pages of `bytes` from `start` now, on the calling
+    /// thread, a chunk at a time; false when the kernel refuses (no
+    /// `MADV_POPULATE_WRITE`, or the range is no longer mapped).
+    @discardableResult
+    static func commit(_ start: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        var offset = 0
+        while offset < bytes {
+            let length = min(chunk, bytes - offset)
+            guard madvise(start + offset, length, populateWrite) == 0 else { return false }
+            offset += length
+        }
+        return true
     }
 }
