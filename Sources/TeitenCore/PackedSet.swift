@@ -248,9 +248,9 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         return keys
     }
 
-    /// A table this big or bigger gets address space to double in place
-    /// `reserveFactor` times over (`ZeroedMemory`'s reservation) before it
-    /// must move: an hour's pair sets grow to 32 MiB each, and moving at
+    /// A table this big or bigger gets address space to grow in place to
+    /// `reserveFactor` times its size, four doublings (`ZeroedMemory`'s
+    /// reservation), before it must move: an hour's pair sets grow to 32 MiB each, and moving at
     /// every doubling touched twice that in fresh memory, which a VM zeroes
     /// and commits at a page fault a page (a seventh of the capture
     /// thread's time on the benchmark).

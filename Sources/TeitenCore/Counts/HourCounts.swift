@@ -362,6 +362,7 @@ struct RowSketches {
             updates.append((index << Self.registerBits | register, rank))
         }
         waiting.removeAll(keepingCapacity: true)
+        guard !updates.isEmpty else { return }  // every row past the sketches' cap
         // Second pass: the updates, each register's line asked for ahead.
         registers.withUnsafeMutableBufferPointer { registers in
             let base = registers.baseAddress!
