@@ -30,13 +30,20 @@ struct ZeroedMemory {
     init(bytes: Int, reserving: Int = 0) {
         let bytes = max(1, bytes)
         if bytes >= Self.largeBlock || reserving > bytes {
-            let usable = max(bytes, reserving)
-            let length = usable + Self.hugePage
-            // No swap is reserved for the address space: only written pages count.
-            let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-            guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
+            var usable = max(bytes, reserving)
+            // No swap is reserved for the address space: only written pages
+            // count. (Under strict overcommit, `vm.overcommit_memory=2`, the
+            // kernel counts it all the same and may refuse a reservation:
+            // then only `bytes` are mapped, and the table moves when it grows.)
+            var mapped = Self.map(usable + Self.hugePage)
+            if mapped == nil && usable > bytes {
+                usable = bytes
+                mapped = Self.map(usable + Self.hugePage)
+            }
+            guard let mapped else {
                 fatalError("cannot map \(usable) bytes for a table: \(String(cString: strerror(errno)))")
             }
+            let length = usable + Self.hugePage
             allocation = mapped
             mappedLength = length
             capacity = usable
@@ -49,6 +56,11 @@ struct ZeroedMemory {
             capacity = bytes
             base = raw.alignedUp(toMultipleOf: Self.line)
         }
+    }
+
+    private static func map(_ length: Int) -> UnsafeMutableRawPointer? {
+        let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        return mapped == UnsafeMutableRawPointer(bitPattern: -1) ? nil : mapped
     }
 
     /// Gives the block back; `base` must not be used afterwards.
