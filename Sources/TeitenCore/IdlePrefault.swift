@@ -21,7 +21,8 @@ internal import Synchronization
 /// Best effort: on a kernel without `MADV_POPULATE_WRITE` (before 5.14) or
 /// when the thread cannot start, requests are dropped and the table's
 /// first writes commit the pages, as before. A request for memory unmapped
-/// meanwhile fails harmlessly. Where the priority change is refused (the
+/// meanwhile fails harmlessly (or, mapped again meanwhile by another table,
+/// commits pages of that table: memory, never contents). Where the priority change is refused (the
 /// systemd unit filters `@resources` system calls with EPERM), the thread
 /// keeps the normal priority: it then does, beside the capture thread, the
 /// commits that thread would otherwise do itself.

@@ -149,11 +149,15 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     init(capacity: Int, withValues: Bool = false, reservingCapacity: Int = 0) {
         mask = capacity - 1
         shift = withValues ? 1 : 0
-        let stride = MemoryLayout<UInt64>.stride
-        memory = ZeroedMemory(bytes: ((capacity + 1) << shift) * stride, reserving: ((reservingCapacity + 1) << shift) * stride)
-        words = memory.base.bindMemory(to: UInt64.self, capacity: memory.capacity / stride)
+        memory = ZeroedMemory(bytes: Self.bytes(slots: capacity, shift: shift),
+                              reserving: Self.bytes(slots: reservingCapacity, shift: shift))
+        words = memory.base.bindMemory(to: UInt64.self, capacity: memory.capacity / MemoryLayout<UInt64>.stride)
         setPrefaultMark()
     }
+
+    /// The bytes a table of `slots` slots takes, its side slot included
+    /// (the words of slot `slots`, where the key 0 lives).
+    private static func bytes(slots: Int, shift: Int) -> Int { ((slots + 1) << shift) * MemoryLayout<UInt64>.stride }
 
     deinit { memory.release() }
 
@@ -225,15 +229,14 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     private var prefaultMark = -1
 
     private func setPrefaultMark() {
-        let nextWords = ((mask + 1) * 2 + 1) << shift
-        let large = nextWords * MemoryLayout<UInt64>.stride >= ZeroedMemory.largeBlock
-        prefaultMark = large && nextWords * MemoryLayout<UInt64>.stride <= memory.capacity ? (mask + 1) * 7 / 10 * 85 / 100 : -1
+        let next = Self.bytes(slots: (mask + 1) * 2, shift: shift)
+        prefaultMark = next >= ZeroedMemory.largeBlock && next <= memory.capacity ? (mask + 1) * 7 / 10 * 85 / 100 : -1
     }
 
     private func prefaultNextHalf() {
-        let from = ((mask + 1) << shift) * MemoryLayout<UInt64>.stride
-        let to = (((mask + 1) * 2 + 1) << shift) * MemoryLayout<UInt64>.stride
-        IdlePrefault.shared.request(UnsafeMutableRawPointer(words) + from, bytes: to - from)
+        let from = ((mask + 1) << shift) * MemoryLayout<UInt64>.stride  // the words of slots 0..<capacity
+        IdlePrefault.shared.request(UnsafeMutableRawPointer(words) + from,
+                                    bytes: Self.bytes(slots: (mask + 1) * 2, shift: shift) - from)
     }
 
     /// A map's value in `slot` (the zero key's in the side slot).
@@ -260,11 +263,10 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     /// new block (with room to double in place later, when it is large).
     private func grow() {
         let capacity = (mask + 1) * 2
-        let words = (capacity + 1) << shift
-        if words * MemoryLayout<UInt64>.stride <= memory.capacity {
+        let bytes = Self.bytes(slots: capacity, shift: shift)
+        if bytes <= memory.capacity {
             doubleInPlace()
         } else {
-            let bytes = words * MemoryLayout<UInt64>.stride
             let reserve = bytes >= ZeroedMemory.largeBlock ? bytes * Self.reserveFactor : 0
             moveAll(to: ZeroedMemory(bytes: bytes, reserving: reserve), capacity: capacity)
         }

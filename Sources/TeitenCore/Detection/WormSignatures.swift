@@ -98,9 +98,11 @@ struct SignatureIndex: Sendable {
     /// What a port is looked up as.
     private enum Selector: UInt32 { case tcpDestination = 1, udpDestination, udpSource }
     private static let slotBits = 6
+    private static let slotMask = (1 << slotBits) - 1
     /// `key << 8 | tag`, where `key` is `selector << 16 | port` (never 0)
     /// and `tag` the signature's index + 1; 0: an empty slot.
-    private var slots = [UInt32](repeating: 0, count: 1 << slotBits)
+    private var slots = [UInt32](repeating: 0, count: slotMask + 1)
+    private var portsHeld = 0
     private var icmpEcho: UInt8 = 0
     /// By index in the table: the evidence, whether it is the port alone, and the episode threshold.
     private(set) var evidence: [WormSignature.Evidence] = []
@@ -126,9 +128,10 @@ struct SignatureIndex: Sendable {
     private mutating func add(_ selector: Selector, _ port: UInt16, _ tag: UInt8) {
         let key = selector.rawValue << 16 | UInt32(port)
         var slot = Self.home(key)
-        while slots[slot] != 0 && slots[slot] >> 8 != key { slot = (slot + 1) & (slots.count - 1) }
+        while slots[slot] != 0 && slots[slot] >> 8 != key { slot = (slot + 1) & Self.slotMask }
+        if slots[slot] == 0 { portsHeld += 1 }
         slots[slot] = key << 8 | UInt32(tag)
-        precondition(slots.filter { $0 != 0 }.count < slots.count / 2, "too many signature ports for the lookup table")
+        precondition(portsHeld <= Self.slotMask / 2, "too many signature ports for the lookup table")
     }
 
     @inline(__always)
@@ -143,7 +146,7 @@ struct SignatureIndex: Sendable {
             let held = slots[slot]
             if held == 0 { return 0 }
             if held >> 8 == key { return UInt8(truncatingIfNeeded: held) }
-            slot = (slot + 1) & (slots.count - 1)
+            slot = (slot + 1) & Self.slotMask
         }
     }
 
