@@ -3,6 +3,7 @@ import PacketDecoding
 import TeitenCore
 import Testing
 import TestSupport
+import TrafficSynthesis
 
 @Suite("Country database")
 struct CountryDatabaseTests {
@@ -223,20 +224,58 @@ struct IPv4BlockCountriesTests {
         for (address, country) in cases { #expect(database.country(of: IPAddress(address)!) == country, "\(address)") }
     }
 
-    /// Seventy thousand /24s shared with the unknown (a tiny range in each):
-    /// all go to the search, with its answers.
-    @Test func moreSharedBlocksThanTheTableHolds() throws {
+    /// A tiny range in each of many /24s (70,000: more than the table has
+    /// blocks for, `maximumBlocks` = 65,280), or in each of many /16s
+    /// (40,000: more than it has pages for, `maximumPages` = 32,768): the
+    /// ones past the table go to the search, with its answers.
+    @Test(arguments: [(count: 70_000, shift: 8, limit: 65_280), (count: 40_000, shift: 16, limit: 32_768)])
+    func moreSharedBlocksThanTheTableHolds(count: Int, shift: Int, limit: Int) throws {
         let base = IPAddress("20.0.0.0")!.ipv4
-        let text = (0..<70_000).map { index in
-            let start = base + UInt32(index) << 8 + 10
+        let text = (0..<count).map { index in
+            let start = base + UInt32(index) << shift + 10
             return "\(start),\(start + 5),\(index % 2 == 0 ? "JP" : "KR")"
         }.joined(separator: "\n") + "\n"
         let database = try CountryDatabaseTests.load(text)
-        for index in [0, 1, 65_278, 65_279, 65_280, 69_999] {
-            let start = base + UInt32(index) << 8 + 10
+        for index in [0, 1, limit - 2, limit - 1, limit, limit + 1, count - 1] {
+            let start = base + UInt32(index) << shift + 10
             #expect(database.country(of: IPAddress(ipv4: start)) == (index % 2 == 0 ? "JP" : "KR"), "\(index)")
             #expect(database.country(of: IPAddress(ipv4: start + 5)) == (index % 2 == 0 ? "JP" : "KR"), "\(index)")
             #expect(database.country(of: IPAddress(ipv4: start - 1)) == "ZZ" && database.country(of: IPAddress(ipv4: start + 6)) == "ZZ")
         }
+    }
+
+    /// Random ranges packed into a few /16s (overlapping, nested, sharing
+    /// /24s, running across /16s, neighbours of one country that the table
+    /// joins) against a plain search written here: every address of those
+    /// /16s, and their neighbours.
+    @Test func randomRangesAnswerAsAPlainSearch() throws {
+        var generator = SeededGenerator(seed: 24)
+        let countries = ["SE", "NO", "DK", "FI", "IS"]
+        var ranges: [(start: UInt32, end: UInt32, country: String)] = []
+        let base = IPAddress("30.0.0.0")!.ipv4
+        for _ in 0..<600 {
+            let start = base + UInt32(generator.next() % (4 << 16))
+            let length = [1, 5, 200, 256, 700, 65_536, 70_000][Int(generator.next() % 7)]
+            ranges.append((start, start + UInt32(length - 1), countries[Int(generator.next() % 5)]))
+        }
+        // Neighbours of one country, a /16 and more between them.
+        let joined = IPAddress("40.0.0.0")!.ipv4
+        ranges += [(joined, joined + 99, "SE"), (joined + 100, joined + 70_000, "SE"), (joined + 70_001, joined + 140_000, "SE")]
+        let text = ranges.map { "\($0.start),\($0.end),\($0.country)" }.joined(separator: "\n") + "\n"
+        let database = try CountryDatabaseTests.load(text)
+        ranges.sort { $0.start < $1.start }
+        func expected(_ value: UInt32) -> String {
+            var low = 0, high = ranges.count
+            while low < high { let mid = (low + high) / 2; if ranges[mid].start <= value { low = mid + 1 } else { high = mid } }
+            return low > 0 && ranges[low - 1].end >= value ? ranges[low - 1].country : "ZZ"
+        }
+        var mismatches = 0
+        for value in (base - 256)..<(base + (6 << 16)) where database.country(of: IPAddress(ipv4: value)) != expected(value) {
+            mismatches += 1
+        }
+        for value in (joined - 1)...(joined + 140_001) where database.country(of: IPAddress(ipv4: value)) != expected(value) {
+            mismatches += 1
+        }
+        #expect(mismatches == 0)
     }
 }

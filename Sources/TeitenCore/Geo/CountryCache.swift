@@ -42,6 +42,13 @@ struct CountryCache {
         database.prefetch(address)
     }
 
+    /// Look-ahead, second step: what the database's first step leads to
+    /// (its /24 table's line), when the database is asked directly.
+    @inline(__always)
+    func prefetchFurther(_ address: IPAddress) {
+        if direct { database.prefetchFurther(address) }
+    }
+
     @inline(__always)
     func code(of address: IPAddress) -> UInt16 {
         guard address.isIPv4 else { return ipv6Code(of: address) }

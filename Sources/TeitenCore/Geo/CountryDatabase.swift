@@ -194,18 +194,27 @@ public struct CountryDatabase: Sendable {
     /// no MaxMind file to ask after them, and the /24 table built.
     var answersIPv4Directly: Bool { v4Blocks != nil && maxMind.isEmpty }
 
-    /// Look-ahead (SensorPipeline): the lines where a search for `address`
-    /// starts, for a source the country cache may not hold.
+    /// Look-ahead (SensorPipeline), first step: the lines where a search
+    /// for `address` starts, for a source the country cache may not hold;
+    /// with the /24 table, the line of its /16.
     @inline(__always)
     func prefetch(_ address: IPAddress) {
         guard address.isIPv4, !v4Index.isEmpty else { return }
         if let v4Blocks {
-            v4Blocks.prefetch(address.ipv4)
+            v4Blocks.prefetchSixteen(address.ipv4)
             return
         }
         let first = Int(max(0, v4Index[Int(address.ipv4 >> 16)]))
         v4Starts.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + first) }
         v4EndsAndCodes.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + first) }
+    }
+
+    /// Look-ahead, second step (what the first asked for has arrived): with
+    /// the /24 table, the line of the address's /24.
+    @inline(__always)
+    func prefetchFurther(_ address: IPAddress) {
+        guard address.isIPv4, let v4Blocks else { return }
+        v4Blocks.prefetchPage(address.ipv4)
     }
 
     /// One `start,end,CC` line; returns what is wrong with it, or nil.

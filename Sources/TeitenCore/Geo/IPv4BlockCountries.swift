@@ -3,47 +3,138 @@ internal import Glibc
 #endif
 internal import CPrefetch
 
-/// The country of every IPv4 address in one load for most of them, where a
+/// The country of most IPv4 addresses in two or three loads, where a
 /// binary search over the ranges is a chain of dependent cache misses.
 ///
-/// One byte per /24 (16 MiB): the country's number when the /24 lies wholly
-/// inside the part of one range that the search answers from (up to the
-/// next range's start: ranges may overlap), "unknown" when no range touches
-/// it, or "shared" when several ranges (or one range and the unknown) share
-/// it. A shared /24 has a 256-byte block of its own with one country number
-/// per address (about 21,000 such /24s in the tor file: 5 MiB), found
-/// through a small index. Whatever the table cannot number (past 253
-/// countries, past `maximumSharedBlocks`) is left to the binary search. So
-/// the table never answers differently from the search it shortcuts.
+/// Three levels, sized by how the ranges are laid out rather than by the
+/// address space:
+/// - one 16-bit entry per /16 (128 KiB, which stays in cache): the
+///   country's number when the /16 lies wholly inside the part of one
+///   country's ranges that the search answers from (up to the next range's
+///   start: ranges may overlap), "unknown" when no range touches it, or the
+///   page of a /16 that several ranges (or a range and the unknown) share;
+/// - a page of one 16-bit entry per /24 for each such /16 (about 9,300 in
+///   the tor file: 4.5 MiB): the /24's number, or the block of a /24 that
+///   several ranges share;
+/// - a block of one number per address for each such /24 (about 21,000 in
+///   the tor file: 5.2 MiB).
+///
+/// Whatever the table cannot number (past 254 countries, past
+/// `maximumPages` or `maximumBlocks`) is left to the binary search, so the
+/// table never answers differently from the search it shortcuts.
+///
+/// A flat table of every /24 (16 MiB, and a hash index to the blocks)
+/// needed one load fewer, but was a tenth of the sensor's memory, and
+/// memory is what a run pays for at its first touch (docs/performance.md);
+/// this takes half of it.
 ///
 /// Immutable once built, so shared between threads.
 final class IPv4BlockCountries: @unchecked Sendable {
     private static let unknown: UInt8 = 0
-    private static let shared: UInt8 = 254
     private static let search: UInt8 = 255
-    /// Shared /24s with a block of their own (16 MiB of blocks at most).
-    static let maximumSharedBlocks = 65_536
+    /// A /16 entry with this bit set names a page (the low 15 bits).
+    private static let pageFlag: UInt16 = 0x8000
+    /// A /24 entry from here up names a block (the entry minus this).
+    private static let firstBlock: UInt16 = 0x100
+    /// Pages of /24s (16 MiB at most); /16s past them go to the search.
+    static let maximumPages = 32_768
+    /// Blocks of addresses (16 MiB at most); /24s past them go to the search.
+    static let maximumBlocks = Int(UInt16.max - firstBlock) + 1
 
-    private let memory: ZeroedMemory
-    private let numbers: UnsafeMutablePointer<UInt8>
+    /// Every /16's number, or its page.
+    private let sixteens = ZeroedStorage<UInt16>(count: 1 << 16)
+    private let pageMemory: ZeroedMemory
+    private let pages: UnsafeMutablePointer<UInt16>
     private let blockMemory: ZeroedMemory
     private let blocks: UnsafeMutablePointer<UInt8>
-    /// Shared /24 → its block.
-    private var blockIndex = PackedMap()
     /// The packed country code of each number (number 0: `unknownCode`).
     private let codes = ZeroedStorage<UInt16>(count: 256)
     /// The ranges it was built from (a database that loads more rebuilds it).
     let rangeCount: Int
 
+    private typealias Span = (start: UInt32, end: UInt32, number: UInt8)
+
     /// `starts`, `ends` and `codes`: the ranges, sorted by start.
     init(starts: [UInt32], ends: [UInt32], codes rangeCodes: [UInt16], unknownCode: UInt16) {
         rangeCount = starts.count
-        memory = ZeroedMemory(bytes: 1 << 24)
-        numbers = memory.base.bindMemory(to: UInt8.self, capacity: 1 << 24)
         codes[0] = unknownCode
-        // Each range as the search sees it: from its start to its end or the
-        // next range's start, whichever comes first.
-        var spans: [(start: UInt32, end: UInt32, number: UInt8)] = []
+        let spans = Self.spans(starts: starts, ends: ends, codes: rangeCodes, numbering: codes)
+        // Spans are disjoint, so only a span's first and last /16 (and /24)
+        // can be shared; the rest of it is wholly its own.
+        var shared = [Bool](repeating: false, count: 1 << 16)
+        for span in spans {
+            for sixteen in Int(span.start >> 16)...Int(span.end >> 16) {
+                if Self.covers(span, from: UInt32(sixteen) << 16, bits: 16) {
+                    sixteens[sixteen] = UInt16(span.number)
+                } else {
+                    shared[sixteen] = true
+                }
+            }
+        }
+        var pageCount = 0
+        for sixteen in shared.indices where shared[sixteen] {
+            if pageCount < Self.maximumPages {
+                sixteens[sixteen] = Self.pageFlag | UInt16(pageCount)
+                pageCount += 1
+            } else {
+                sixteens[sixteen] = UInt16(Self.search)
+            }
+        }
+        pageMemory = ZeroedMemory(bytes: max(1, pageCount) << 9)
+        pages = pageMemory.base.bindMemory(to: UInt16.self, capacity: max(1, pageCount) << 8)
+        // Pages first: each /24 a span covers whole takes its number, each
+        // one it covers in part a block (spans arrive in order, so the
+        // spans sharing a /24 arrive one after another).
+        var blockCount = 0
+        var lastShared = -1
+        for span in spans {
+            Self.forEachBlock(of: span, sixteens, pages) { block, entry in
+                if Self.covers(span, from: UInt32(block) << 8, bits: 8) {
+                    entry = UInt16(span.number)
+                } else if block != lastShared {
+                    lastShared = block
+                    entry = blockCount < Self.maximumBlocks ? Self.firstBlock + UInt16(blockCount) : UInt16(Self.search)
+                    blockCount += 1
+                }
+            }
+        }
+        blockCount = min(blockCount, Self.maximumBlocks)
+        blockMemory = ZeroedMemory(bytes: max(1, blockCount) << 8)
+        blocks = blockMemory.base.bindMemory(to: UInt8.self, capacity: max(1, blockCount) << 8)
+        for span in spans {  // then the blocks, address by address
+            Self.forEachBlock(of: span, sixteens, pages) { [blocks] block, entry in
+                guard entry >= Self.firstBlock else { return }
+                let base = UInt32(block) << 8
+                let block = blocks + Int(entry - Self.firstBlock) << 8
+                for address in max(span.start, base)...min(span.end, base | 0xFF) {
+                    block[Int(address & 0xFF)] = span.number
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with each /24 at the edges of `span` that lies in a
+    /// paged /16, and its page entry: only a span's first and last /16
+    /// can be paged.
+    private static func forEachBlock(of span: Span, _ sixteens: ZeroedStorage<UInt16>, _ pages: UnsafeMutablePointer<UInt16>,
+                                     _ body: (Int, inout UInt16) -> Void) {
+        let first = Int(span.start >> 16), last = Int(span.end >> 16)
+        for sixteen in stride(from: first, through: last, by: max(1, last - first)) {  // first, and last if another
+            let entry = sixteens[sixteen]
+            guard entry & pageFlag != 0 else { continue }
+            let page = pages + Int(entry & ~pageFlag) << 8
+            let low = max(span.start, UInt32(sixteen) << 16), high = min(span.end, UInt32(sixteen) << 16 | 0xFFFF)
+            for block in Int(low >> 8)...Int(high >> 8) { body(block, &page[block & 0xFF]) }
+        }
+    }
+
+    /// Each range as the search sees it: from its start to its end or the
+    /// next range's start, whichever comes first; numbered (`numbering`
+    /// gets each number's code), and joined with the next when that one
+    /// follows on with the same number.
+    private static func spans(starts: [UInt32], ends: [UInt32], codes rangeCodes: [UInt16],
+                              numbering codes: ZeroedStorage<UInt16>) -> [Span] {
+        var spans: [Span] = []
         var numberOfCode: [UInt16: UInt8] = [:]
         for index in starts.indices {
             let start = starts[index]
@@ -52,72 +143,53 @@ final class IPv4BlockCountries: @unchecked Sendable {
             let end = limit.map { min(ends[index], $0 - 1) } ?? ends[index]
             guard start <= end else { continue }
             var number = numberOfCode[rangeCodes[index]] ?? Self.search
-            if number == Self.search && numberOfCode.count + 1 < Int(Self.shared) {
+            if number == Self.search && numberOfCode.count + 1 < Int(Self.search) {
                 number = UInt8(numberOfCode.count + 1)
                 numberOfCode[rangeCodes[index]] = number
                 codes[Int(number)] = rangeCodes[index]
             }
-            spans.append((start, end, number))
-        }
-        // The /24s that spans cover in part; spans are sorted and disjoint,
-        // so the parts of one /24 arrive one after another.
-        var sharedBlocks: [Int] = []
-        for span in spans {
-            let first = Int(span.start >> 8), last = Int(span.end >> 8)
-            if span.start & 0xFF != 0, sharedBlocks.last != first { sharedBlocks.append(first) }
-            if span.end & 0xFF != 0xFF, sharedBlocks.last != last { sharedBlocks.append(last) }
-        }
-        let blockCount = min(sharedBlocks.count, Self.maximumSharedBlocks)
-        blockMemory = ZeroedMemory(bytes: max(1, blockCount) * 256)
-        blocks = blockMemory.base.bindMemory(to: UInt8.self, capacity: max(1, blockCount) * 256)
-        for (index, block) in sharedBlocks.enumerated() {
-            if index < blockCount {
-                numbers[block] = Self.shared
-                blockIndex.set(UInt64(block), Int32(index))
+            if let last = spans.last, last.number == number, last.end != .max, last.end + 1 == start {
+                spans[spans.count - 1].end = end
             } else {
-                numbers[block] = Self.search
+                spans.append((start, end, number))
             }
         }
-        for span in spans {
-            let first = Int(span.start >> 8), last = Int(span.end >> 8)
-            // A span's inner /24s are wholly its own (spans are disjoint, and
-            // only a /24 at a span's edge can be shared): one fill for them.
-            if last - first > 1 { memset(numbers + first + 1, Int32(span.number), last - first - 1) }
-            paint(first, with: span)
-            if last != first { paint(last, with: span) }
-        }
+        return spans
     }
 
-    /// Gives /24 `block` (the first or last of `span`) the span's country:
-    /// the whole /24, or its addresses within the span when it is shared.
-    private func paint(_ block: Int, with span: (start: UInt32, end: UInt32, number: UInt8)) {
-        switch numbers[block] {
-        case Self.unknown:  // wholly inside this span
-            numbers[block] = span.number
-        case Self.shared:
-            let base = Int(blockIndex[UInt64(block)]!) * 256
-            let from = max(span.start, UInt32(block) << 8) & 0xFF, to = min(span.end, UInt32(block) << 8 | 0xFF) & 0xFF
-            for offset in Int(from)...Int(to) { blocks[base + offset] = span.number }
-        default:  // `search`: past the blocks
-            break
-        }
+    /// Whether `span` covers the whole block of 2^`bits` addresses at `from`.
+    private static func covers(_ span: Span, from: UInt32, bits: Int) -> Bool {
+        span.start <= from && span.end >= from | (UInt32(1) << bits - 1)
     }
 
     deinit {
-        memory.release()
+        pageMemory.release()
         blockMemory.release()
     }
 
     /// The country of `address`, or nil when it needs the search.
     @inline(__always)
     func code(of address: UInt32) -> UInt16? {
-        var number = numbers[Int(address >> 8)]
-        if number == Self.shared {
-            number = blocks[Int(blockIndex[UInt64(address >> 8)]!) * 256 + Int(address & 0xFF)]
+        var entry = sixteens[Int(address >> 16)]
+        if entry & Self.pageFlag != 0 {
+            entry = pages[Int(entry & ~Self.pageFlag) << 8 | Int(address >> 8 & 0xFF)]
+            if entry >= Self.firstBlock { entry = UInt16(blocks[Int(entry - Self.firstBlock) << 8 | Int(address & 0xFF)]) }
         }
-        return number == Self.search ? nil : codes[Int(number)]
+        return entry == UInt16(Self.search) ? nil : codes[Int(entry)]
     }
 
+    /// Look-ahead, first step: the address's /16 entry. (The /16 entries
+    /// are few, but a packet's other tables push them out of the nearer
+    /// caches: loading one at once stalled the capture thread.)
     @inline(__always)
-    func prefetch(_ address: UInt32) { teiten_prefetch(numbers + Int(address >> 8)) }
+    func prefetchSixteen(_ address: UInt32) { sixteens.prefetch(Int(address >> 16)) }
+
+    /// Look-ahead, second step (the /16 entry is in cache by now): the /24's
+    /// page entry, when the /16 has a page.
+    @inline(__always)
+    func prefetchPage(_ address: UInt32) {
+        let entry = sixteens[Int(address >> 16)]
+        guard entry & Self.pageFlag != 0 else { return }
+        teiten_prefetch(pages + (Int(entry & ~Self.pageFlag) << 8 | Int(address >> 8 & 0xFF)))
+    }
 }
