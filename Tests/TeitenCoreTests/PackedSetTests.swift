@@ -149,28 +149,37 @@ extension RowSketchesTests {
     /// Batched updates (pairs of many rows interleaved, across many
     /// batches) set exactly the registers that updating one pair at a time
     /// sets, so every estimate is the one HyperLogLog gives for the row's
-    /// pairs; and sketches made in a reused block (an hour that closed)
+    /// pairs: for rows whose registers are still listed, rows that move to
+    /// full registers on the way (a row of n pairs sets about n registers:
+    /// rows of 1 to 40 pairs cross the list's 15), and rows full from
+    /// early on. Sketches made in a reused block (an hour that closed)
     /// start from zero.
-    @Test func batchesAndReusedBlocksGiveTheDirectEstimates() {
+    @Test func batchesListsAndReusedBlocksGiveTheDirectEstimates() {
         var used = RowSketches()
         for element in 0..<50_000 as Range<UInt64> { used.insert(element &* 31, row: Int(element % 7)) }
         _ = used.estimates()
         var sketches = RowSketches(reusing: used.takeBlock())
-        var direct = [[UInt8]](repeating: [UInt8](repeating: 0, count: 1 << RowSketches.registerBits), count: 40)
-        var state: UInt64 = 0x5EED
-        for _ in 0..<(9 * RowSketches.batchSize + 17) {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            let row = Int(state >> 59) + Int(state >> 40 & 7)  // 0..<39, unevenly
-            let pair = state >> 20
+        var direct = [[UInt8]](repeating: [UInt8](repeating: 0, count: 1 << RowSketches.registerBits), count: 80)
+        func insert(_ pair: UInt64, row: Int) {
             sketches.insert(pair, row: row)
             let (register, rank) = HyperLogLog.register(of: pair, registerBits: RowSketches.registerBits)
             direct[row][register] = max(direct[row][register], rank)
+        }
+        var state: UInt64 = 0x5EED
+        for step in 0..<(9 * RowSketches.batchSize + 17) {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            insert(state >> 20, row: Int(state >> 59) + Int(state >> 40 & 7))  // rows 0..<39, unevenly
+            // Rows 40..<80: row 40 + n gets n + 1 pairs (and repeats of them), spread over the batches.
+            let small = 40 + step % 40
+            if step / 40 <= 2 * (small - 40) + 1 { insert(UInt64(small) << 32 | UInt64(step / 40 % (small - 39)), row: small) }
         }
         let estimates = sketches.estimates()
         #expect(estimates.count == direct.filter { $0.contains { $0 != 0 } }.count)
         for (row, count) in estimates {
             #expect(count == direct[row].withUnsafeBufferPointer { HyperLogLog.estimate($0) }, "row \(row)")
         }
+        #expect(Set(estimates.map(\.row)).isSuperset(of: 40..<80))
+        #expect(estimates.first { $0.row == 40 }?.count == 1)
     }
 }
 

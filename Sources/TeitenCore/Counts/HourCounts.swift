@@ -9,12 +9,13 @@ internal import CPrefetch
 /// (pitfall 17 of DESIGN.md: cheaper than a set per row): IPv4 pairs are
 /// exact; IPv6 addresses enter as 64-bit hashes (a false match needs two
 /// addresses of one row to share a 64-bit hash). The pair sets are capped
-/// (`pairLimit`); beyond it new pairs are not counted, the affected rows
-/// Past the cap the set is frozen: a pair it does not hold goes to a
-/// HyperLogLog sketch of its row (2^12 registers, standard error 1.6 %), so
-/// a row's count is its exact pairs plus the sketch's estimate of the rest
-/// (the two never overlap). At most `maximumSketches` rows per column get a
-/// sketch (16 MiB each way); beyond that, counts are lower bounds.
+/// (`pairLimit`). Past the cap the set is frozen: a pair it does not hold
+/// goes to a HyperLogLog sketch of its row (2^12 registers, standard error
+/// 1.6 %), so a row's count is its exact pairs plus the sketch's estimate
+/// of the rest (the two never overlap). At most `maximumSketches` rows per
+/// column get a sketch (`RowSketches`: 64 bytes each while it has set 15
+/// registers or fewer, 4 KiB after; 16 MiB a column at most); beyond that,
+/// counts are lower bounds.
 /// `countsExact` is false once any estimate is in play (the sidecar says so).
 public struct HourCounts: Sendable {
     /// Hours since the epoch.
@@ -285,24 +286,44 @@ public struct RowTotals: Sendable, Equatable {
 
 /// The sketches of one column's rows whose pairs no longer fit the exact
 /// set: at most `HourCounts.maximumSketches`, found by row index without
-/// hashing. Every sketch's registers (2^`registerBits` bytes) sit in one
-/// block, a sketch's at its index times their count.
+/// hashing.
+///
+/// A sketch starts as a list of the registers it has set (`listLength` of
+/// them in one 64-byte line) and takes 2^`registerBits` bytes of registers
+/// only when it needs more: past the pair cap most rows see a few pairs,
+/// and a register block per row was 4 KiB for a handful of bytes, 16 MiB a
+/// column once the sketches ran out. Registers a list does not hold are
+/// zero, so a list's estimate is the one its full registers would give.
+/// The full registers of every sketch that has them sit in one block, a
+/// sketch's at its number among them times their count.
 ///
 /// Updates are batched: `insert` only notes the pair, and every
 /// `batchSize` pairs the batch is applied in two passes, the first finding
-/// each pair's register, the second updating them with each register's
-/// line asked for `prefetchDistance` updates ahead. Past the cap of a busy
-/// hour a third of all packets land here, each on a random line of a 16 MiB
-/// block: applied one at a time, those misses were an eighth of the
-/// sensor's time. A register only ever takes the largest rank it is given,
-/// so the order of updates, and the batching, cannot change an estimate.
+/// each pair's register (updating lists, which stay in cache, at once), the
+/// second updating full registers with each register's line asked for
+/// `prefetchDistance` updates ahead. Past the cap of a busy hour a third of
+/// all packets land here, at random in the block: applied one at a time,
+/// those misses were an eighth of the sensor's time. A register only ever
+/// takes the largest rank it is given, so the order of updates, and the
+/// batching, cannot change an estimate.
 struct RowSketches {
     static let registerBits = DistinctCount.rowRegisterBits
     static let batchSize = 2048
     static let prefetchDistance = 16
+    /// Registers a sketch lists before it takes full registers.
+    static let listLength = 15
+    /// Words per sketch in `lists`: its registers, then its length (or
+    /// `fullMark` and, in word 0, the number of its full registers).
+    private static let listWords = 16
+    private static let fullMark = UInt32.max
     /// By row index: the row's sketch's index + 1, or 0 (none yet).
     private var sketchOfRow: [Int32] = []
+    /// Each sketch's list: `register << 8 | rank` per register it has set.
+    private var lists: [UInt32] = []
     private var registers: [UInt8] = []
+    /// Sketches with full registers (the block may hold a closed hour's
+    /// registers beyond them until the first is made).
+    private var fullSketches = 0
     private var rowOfSketch: [Int] = []
     /// Pairs noted and not yet applied, with their rows.
     private var waiting: [(pair: UInt64, row: Int)] = []
@@ -313,9 +334,10 @@ struct RowSketches {
 
     /// Sketches that start with `block`'s memory (the block of an hour that
     /// has closed: `HourTables`), so that a new hour's sketches do not map
-    /// and zero their 16 MiB afresh. The block is emptied when the first
-    /// sketch is made, not here: here it is still shared with the tables
-    /// handed on, and emptying a shared array allocates a new one.
+    /// and zero their registers afresh. The block is emptied when the
+    /// first full registers are made, not here: here it is still shared
+    /// with the tables handed on, and emptying a shared array allocates a
+    /// new one.
     init(reusing block: [UInt8]?) {
         if let block { registers = block }
     }
@@ -333,36 +355,28 @@ struct RowSketches {
     /// which rows get the sketches while some remain).
     private mutating func apply() {
         guard !waiting.isEmpty else { return }
-        // First pass: each pair's register (its slot in the block) and rank
-        // (a row left without a sketch has none).
+        // First pass: each pair's register and rank; a listed sketch takes
+        // it now, full registers are noted by their slot in the block (a
+        // row left without a sketch has none).
         updates.removeAll(keepingCapacity: true)
         for (pair, row) in waiting {
             if row >= sketchOfRow.count { sketchOfRow += repeatElement(0, count: row + 1 - sketchOfRow.count) }
             var index = Int(sketchOfRow[row]) - 1
             if index < 0 {
                 guard rowOfSketch.count < HourCounts.maximumSketches else { continue }
-                if rowOfSketch.isEmpty { registers.removeAll(keepingCapacity: true) }  // a reused block's old registers
-                // Room for every sketch at once: no copy as the block grows, and
-                // the pages stay untouched until a sketch is made in them.
-                if registers.capacity == 0 {
-                    registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits)
-                    // Rows past the cap come fast once one does: commit the
-                    // block while a core is idle (`IdlePrefault`), not page
-                    // by page as sketches are made.
-                    if let base = registers.withUnsafeBufferPointer({ $0.baseAddress }) {
-                        IdlePrefault.shared.request(UnsafeMutableRawPointer(mutating: base), bytes: registers.capacity)
-                    }
-                }
-                registers += repeatElement(0, count: 1 << Self.registerBits)
+                if lists.isEmpty { lists.reserveCapacity(HourCounts.maximumSketches * Self.listWords) }
+                lists += repeatElement(0, count: Self.listWords)
                 rowOfSketch.append(row)
                 index = rowOfSketch.count - 1
                 sketchOfRow[row] = Int32(rowOfSketch.count)
             }
             let (register, rank) = HyperLogLog.register(of: pair, registerBits: Self.registerBits)
-            updates.append((index << Self.registerBits | register, rank))
+            if let full = listOrFull(index, register: register, rank: rank) {
+                updates.append((full << Self.registerBits | register, rank))
+            }
         }
         waiting.removeAll(keepingCapacity: true)
-        guard !updates.isEmpty else { return }  // every row past the sketches' cap
+        guard !updates.isEmpty else { return }  // every pair listed, or past the sketches' cap
         // Second pass: the updates, each register's line asked for ahead.
         registers.withUnsafeMutableBufferPointer { registers in
             let base = registers.baseAddress!
@@ -374,14 +388,54 @@ struct RowSketches {
         }
     }
 
+    /// Sets `register` to at least `rank` in sketch `index`'s list, moving
+    /// the sketch to full registers when the list is full; returns the
+    /// number of the sketch's full registers instead when it has them.
+    @inline(__always)
+    private mutating func listOrFull(_ index: Int, register: Int, rank: UInt8) -> Int? {
+        let first = index &* Self.listWords, lengthWord = first &+ Self.listWords &- 1
+        let length = lists[lengthWord]
+        if length == Self.fullMark { return Int(lists[first]) }
+        let entry = UInt32(truncatingIfNeeded: register) << 8 | UInt32(rank)
+        for word in first..<(first &+ Int(length)) where lists[word] >> 8 == UInt32(truncatingIfNeeded: register) {
+            if lists[word] < entry { lists[word] = entry }
+            return nil
+        }
+        if Int(length) < Self.listLength {
+            lists[first &+ Int(length)] = entry
+            lists[lengthWord] = length &+ 1
+            return nil
+        }
+        // Full registers: the listed ones, and this one (by the caller).
+        if fullSketches == 0 { registers.removeAll(keepingCapacity: true) }  // a reused block's old registers
+        if registers.capacity == 0 { registers.reserveCapacity(HourCounts.maximumSketches << Self.registerBits) }
+        let full = fullSketches
+        fullSketches += 1
+        registers += repeatElement(0, count: 1 << Self.registerBits)
+        for word in first..<lengthWord {
+            registers[full << Self.registerBits | Int(lists[word] >> 8)] = UInt8(truncatingIfNeeded: lists[word])
+        }
+        lists[first] = UInt32(full)
+        lists[lengthWord] = Self.fullMark
+        return full
+    }
+
     /// Each sketched row and its estimate (waiting pairs applied first).
     mutating func estimates() -> [(row: Int, count: Int)] {
         apply()
-        return registers.withUnsafeBufferPointer { registers in
-            rowOfSketch.indices.map { index in
-                let sketch = UnsafeBufferPointer(rebasing: registers[(index << Self.registerBits)...].prefix(1 << Self.registerBits))
-                return (rowOfSketch[index], HyperLogLog.estimate(sketch))
+        var listed = [UInt8](repeating: 0, count: 1 << Self.registerBits)
+        return rowOfSketch.indices.map { index in
+            let first = index * Self.listWords, length = lists[first + Self.listWords - 1]
+            if length == Self.fullMark {
+                let full = Int(lists[first]) << Self.registerBits
+                return (rowOfSketch[index], registers.withUnsafeBufferPointer {
+                    HyperLogLog.estimate(UnsafeBufferPointer(rebasing: $0[full..<(full + (1 << Self.registerBits))]))
+                })
             }
+            let words = lists[first..<(first + Int(length))]
+            for word in words { listed[Int(word >> 8)] = UInt8(truncatingIfNeeded: word) }
+            defer { for word in words { listed[Int(word >> 8)] = 0 } }
+            return (rowOfSketch[index], listed.withUnsafeBufferPointer { HyperLogLog.estimate($0) })
         }
     }
 
@@ -391,11 +445,12 @@ struct RowSketches {
         return registers
     }
 
-    /// Takes `block` for its registers when it has none of its own yet (a
-    /// young hour, adopting the closed hour's tables); `block` is left empty.
+    /// Takes `block` for its registers when it has no full registers of its
+    /// own yet (a young hour, adopting the closed hour's tables); `block`
+    /// is left empty.
     mutating func adopt(_ block: inout [UInt8]) {
-        guard rowOfSketch.isEmpty, registers.capacity < block.capacity else { return }
-        registers = block  // pairs waiting to be applied stay
+        guard fullSketches == 0, registers.capacity < block.capacity else { return }
+        registers = block  // pairs waiting to be applied, and lists, stay
         block = []
     }
 }
