@@ -10,11 +10,14 @@ internal import Glibc
 /// committed only when first written, so an idle table costs nothing),
 /// aligned to 2 MiB and marked for transparent huge pages: with 4 KiB pages
 /// every random line is also a TLB miss and a page walk, which on tables of
-/// tens of MiB cost about as much as the miss itself. Smaller blocks come
-/// from `calloc`. Every block starts on a 64-byte line.
+/// tens of MiB cost about as much as the miss itself. A huge page is the
+/// threshold: a detector's 2 MiB key table from `calloc` took 512 pages of
+/// the heap, each a TLB entry, and was zeroed whole when it reused freed
+/// heap memory, used or not. Smaller blocks come from `calloc`. Every
+/// block starts on a 64-byte line.
 struct ZeroedMemory {
     static let hugePage = 2 << 20
-    static let largeBlock = 4 << 20
+    static let largeBlock = 2 << 20
     static let line = 64
 
     let base: UnsafeMutableRawPointer
