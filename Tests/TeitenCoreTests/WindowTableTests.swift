@@ -108,4 +108,45 @@ struct WindowTableTests {
         _ = table.observe(key: keys[5], element: 9, at: 30 * second)  // every way idle past the window
         #expect(table.evictions == 1)
     }
+
+    /// Windows of two entries or more take regions from a pool and give
+    /// them back (down to one entry, a reset, the way going to another
+    /// key); a region taken again must hold nothing of its last window.
+    /// Forty thousand keys churn through 4,096 ways, each with one to four
+    /// elements of its own, some reset; then the last keys' windows expire
+    /// to one new entry and grow again. Every window must hold exactly its
+    /// own elements.
+    @Test func regionsTakenAgainHoldNothingOfTheirLastWindow() {
+        var table = WindowTable(capacity: 4, windowSeconds: 10, maximumKeys: 1024)
+        let millisecond: Int64 = 1_000_000
+        func elements(_ index: UInt64, first: UInt32 = 0) -> [UInt32] {
+            (first..<(first + UInt32(index % 4) + 1)).map { $0 &* 7919 &+ UInt32(truncatingIfNeeded: index) }
+        }
+        var time: Int64 = 0
+        for index in 0..<40_000 as Range<UInt64> {
+            time += millisecond
+            for element in elements(index) { _ = table.observe(key: KeyHash.mix(index), element: element, at: time) }
+            if index % 7 == 0 { table.reset(key: KeyHash.mix(index)) }
+        }
+        #expect(table.evictions > 0)
+        let recent = (39_800..<40_000 as Range<UInt64>).filter { $0 % 7 != 0 }
+        func check(first: UInt32) -> Int {
+            var held = 0
+            for index in recent {
+                let got = table.snapshot(key: KeyHash.mix(index), at: time).elements
+                if got.isEmpty { continue }  // evicted by another recent key of its bucket
+                held += 1
+                #expect(got.sorted() == elements(index, first: first).map(UInt64.init).sorted(), "key \(index)")
+            }
+            return held
+        }
+        #expect(check(first: 0) > recent.count * 9 / 10)
+        // Everything expires; each window restarts with one entry (its region
+        // given back), then grows into a region taken from the pool again.
+        time += 11_000 * millisecond
+        for index in recent {
+            for element in elements(index, first: 100) { _ = table.observe(key: KeyHash.mix(index), element: element, at: time) }
+        }
+        #expect(check(first: 100) > recent.count * 9 / 10)
+    }
 }

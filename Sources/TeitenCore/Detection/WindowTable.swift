@@ -19,9 +19,16 @@
 /// a sweeper is a new (source, destination) key for the vertical detector
 /// and a new (destination, port) key for the flood detector), so a key's
 /// first entry lives in its way, beside the key: a key with one element
-/// costs its bucket and nothing more, and only a key's second and later
-/// entries go to its region of the entry array. The tables are bound by
-/// memory, not instructions; lines are what this layout saves. (Two ways
+/// costs its bucket and nothing more. A window that holds two entries or
+/// more takes a region of `capacity` entries from a pool, and gives it back
+/// when it is down to one entry again or its way goes to another key.
+/// There are as many regions as ways, so a window never lacks one; but
+/// regions given back are taken again first, so the memory a run touches
+/// is that of the most windows that held two entries at once, not that of
+/// every way that ever did (with a region fixed to each way, keys passing
+/// through a busy table touched all of them: a fifth of the sensor's
+/// memory, paid for at first touch). The tables are bound by memory, not
+/// instructions; lines and pages are what this layout saves. (Two ways
 /// per one-line bucket were a few per cent faster still, but evicted more
 /// live keys under churn and missed some scans the four ways see.)
 ///
@@ -33,27 +40,26 @@ struct WindowTable {
 
     /// A key and its window's head, 32 bytes: four of them make a bucket.
     private struct Way {
-        /// The key's identity in bits 9–63 (its bucket holds bits 0–8 and
+        /// The key's identity in bits 10–63 (its bucket holds bits 0–9 and
         /// more, so together they are the whole key); bits 0–7: live
-        /// entries; bit 8: the region holds the packet count's high half.
-        /// 0: the way is empty.
+        /// entries; bit 8: the region holds the packet count's high half;
+        /// bit 9: the entries are in a region. 0: the way is empty.
         var word: UInt64 = 0
         var lastSeen: Int64 = 0
-        /// Entry 0 of the window.
+        /// Entry 0 of the window, while it has no region.
         var firstTime: Int64 = 0
+        /// Entry 0's element, or the number of the window's region.
         var firstElement: UInt32 = 0
         /// Packets seen for the key since its window was last empty (low 32 bits).
         var packets: UInt32 = 0
     }
 
-    /// Entry 1 and later of a window; the last entry of each region holds,
-    /// in `time`, the high half of the key's packet count.
+    /// An entry of a window in a region; the entry after a region's
+    /// `capacity` entries holds, in `time`, the high half of the key's
+    /// packet count.
     ///
     /// Twelve bytes, the time in two 32-bit halves: with an `Int64` field
     /// the entry would be aligned to 16 bytes, a quarter of it padding.
-    /// The regions are most of the detectors' memory, and every MiB of it
-    /// is paid for once more at its first touch (a page fault, zeroing, and
-    /// in a VM the host backing the page).
     private struct Entry {
         private var timeLow: UInt32 = 0
         private var timeHigh: UInt32 = 0
@@ -75,22 +81,26 @@ struct WindowTable {
 
     private static let countMask: UInt64 = 0xFF
     private static let highPacketsFlag: UInt64 = 0x100
-    private static let identityMask: UInt64 = ~0x1FF
+    private static let regionFlag: UInt64 = 0x200
+    private static let identityMask: UInt64 = ~0x3FF
 
     let capacity: Int
     let windowNanoseconds: Int64
-    /// Buckets − 1 (a power of two; at least 512 buckets, so that the
+    /// Buckets − 1 (a power of two; at least 1,024 buckets, so that the
     /// bucket index covers the bits the way's word lends to its counters).
     private let bucketMask: Int
-    /// Entries per way in the entry array: entries 1..<capacity, then the
-    /// high packet count. (Not rounded to whole cache lines: a region
-    /// starting mid-line costs a line more at most, and rounding cost
-    /// memory in every region.)
+    /// Entries per region: `capacity`, then the high packet count. (Not
+    /// rounded to whole cache lines: a region starting mid-line costs a
+    /// line more at most, and rounding cost memory in every region.)
     private let regionSize: Int
     private let tableStorage: ZeroedStorage<Way>
-    private let entryStorage: ZeroedStorage<Entry>
+    private let regionStorage: ZeroedStorage<Entry>
+    /// Regions given back, taken again last in, first out.
+    private let freeRegions: ZeroedStorage<UInt32>
+    private var freeCount = 0
+    /// Regions taken from the pool's unused end so far.
+    private var regionsOpened = 0
     private var table: UnsafeMutablePointer<Way> { tableStorage.base }
-    private var entries: UnsafeMutablePointer<Entry> { entryStorage.base }
     private(set) var evictions: UInt64 = 0
 
     /// Capacities are capped here: a way counts its entries in one byte.
@@ -100,13 +110,14 @@ struct WindowTable {
         precondition(MemoryLayout<Way>.stride * Self.ways == 128, "a bucket is two cache lines")
         self.capacity = min(Self.maximumCapacity, max(1, capacity))
         windowNanoseconds = Int64(windowSeconds) * 1_000_000_000
-        var count = Self.ways * 512
+        var count = Self.ways * 1024
         while count < maximumKeys { count <<= 1 }
         bucketMask = count / Self.ways - 1
         precondition(MemoryLayout<Entry>.stride == 12, "an entry is twelve bytes")
-        regionSize = self.capacity
+        regionSize = self.capacity + 1
         tableStorage = ZeroedStorage(count: count)
-        entryStorage = ZeroedStorage(count: count * regionSize)
+        regionStorage = ZeroedStorage(count: count * regionSize)
+        freeRegions = ZeroedStorage(count: count)
     }
 
     /// Look-ahead, first step: the key's bucket, both its lines (DetectionWorker).
@@ -118,17 +129,16 @@ struct WindowTable {
     }
 
     /// Look-ahead, second step (the bucket is in cache by now): the first
-    /// lines of the key's region, when the key has entries there (up to its
-    /// last live entry, or the tenth). A new key and a key with one entry
+    /// lines of the key's region, when its window has one (up to its last
+    /// live entry, or the eleventh). A new key and a key with one entry
     /// need nothing more than their bucket.
     @inline(__always)
     func prefetchWindow(_ key: UInt64) {
-        guard let slot = find(Self.stored(key)) else { return }
+        guard let slot = find(Self.stored(key)), table[slot].word & Self.regionFlag != 0 else { return }
         let count = Int(table[slot].word & Self.countMask)
-        guard count > 1 else { return }
-        let region = slot &* regionSize
-        entryStorage.prefetch(region)
-        if count > 2 { entryStorage.prefetch(region &+ Swift.min(count &- 2, 9)) }
+        let first = Int(table[slot].firstElement) &* regionSize
+        regionStorage.prefetch(first)
+        if count > 1 { regionStorage.prefetch(first &+ Swift.min(count &- 1, 10)) }
     }
 
     /// Records `element` for `key` at `time`; returns how many distinct
@@ -139,67 +149,108 @@ struct WindowTable {
         let slot = find(key) ?? claim(key, at: time)
         let cutoff = time &- windowNanoseconds
         let way = table + slot
-        let region = self.region(slot)
         var count = Int(way.pointee.word & Self.countMask)
         var found = false
-        // Entry i is the way's own for i = 0, region[i - 1] after it.
-        var index = 0
-        while index < count {
-            let entryTime = index == 0 ? way.pointee.firstTime : region[index &- 1].time
-            if entryTime <= cutoff {  // expired: the last live entry takes its place
-                count &-= 1
-                if index == 0 {
-                    if count > 0 {
-                        way.pointee.firstTime = region[count &- 1].time
-                        way.pointee.firstElement = region[count &- 1].element
-                    }
-                } else {
-                    region[index &- 1] = region[count &- 1]
+        // Expired entries go (the last live entry takes an expired one's
+        // place); the element is looked for among the live ones.
+        if way.pointee.word & Self.regionFlag != 0 {
+            let region = self.region(way)
+            var index = 0
+            while index < count {
+                let entryTime = region[index].time
+                if entryTime <= cutoff {
+                    count &-= 1
+                    region[index] = region[count]
+                    continue
                 }
-                continue
+                if region[index].element == element {
+                    found = true
+                    if time > entryTime { region[index].time = time }
+                }
+                index &+= 1
             }
-            if (index == 0 ? way.pointee.firstElement : region[index &- 1].element) == element {
+        } else if count == 1 {
+            if way.pointee.firstTime <= cutoff {
+                count = 0
+            } else if way.pointee.firstElement == element {
                 found = true
-                if time > entryTime {
-                    if index == 0 { way.pointee.firstTime = time } else { region[index &- 1].time = time }
-                }
+                if time > way.pointee.firstTime { way.pointee.firstTime = time }
             }
-            index &+= 1
         }
         if count == 0 {
             way.pointee.packets = 1
             way.pointee.word &= ~Self.highPacketsFlag
         } else {
-            countPacket(way, region: region)
+            countPacket(way, entries: count)
         }
         if !found && count < capacity {
-            if count == 0 {
+            if way.pointee.word & Self.regionFlag != 0 {
+                region(way)[count] = Entry(time: time, element: element)
+            } else if count == 0 {
                 way.pointee.firstTime = time
                 way.pointee.firstElement = element
             } else {
-                region[count &- 1] = Entry(time: time, element: element)
+                openRegion(way, entries: count)[count] = Entry(time: time, element: element)
             }
             count &+= 1
+        }
+        if count <= 1 && way.pointee.word & (Self.regionFlag | Self.highPacketsFlag) == Self.regionFlag {
+            closeRegion(way, entries: count)
         }
         if time > way.pointee.lastSeen { way.pointee.lastSeen = time }
         way.pointee.word = way.pointee.word & ~Self.countMask | UInt64(count)
         return count
     }
 
-    /// One more packet for a key: the low half counts in the way, and its
-    /// wrap-around (four billion packets in one window) carries into the
-    /// region's last entry.
+    /// One more packet for a key whose window holds `entries`: the low half
+    /// counts in the way, and its wrap-around (four billion packets in one
+    /// window) carries into the region's last entry.
     @inline(__always)
-    private func countPacket(_ way: UnsafeMutablePointer<Way>, region: UnsafeMutablePointer<Entry>) {
+    private mutating func countPacket(_ way: UnsafeMutablePointer<Way>, entries: Int) {
         let (low, wrapped) = way.pointee.packets.addingReportingOverflow(1)
         way.pointee.packets = low
         guard wrapped else { return }
+        if way.pointee.word & Self.regionFlag == 0 { _ = openRegion(way, entries: entries) }
+        let high = region(way) + capacity
         if way.pointee.word & Self.highPacketsFlag == 0 {
             way.pointee.word |= Self.highPacketsFlag
-            region[highPacketsEntry].time = 1
+            high.pointee.time = 1
         } else {
-            region[highPacketsEntry].time &+= 1
+            high.pointee.time &+= 1
         }
+    }
+
+    /// Gives the window a region and moves its `entries` (0 or 1) there.
+    private mutating func openRegion(_ way: UnsafeMutablePointer<Way>, entries: Int) -> UnsafeMutablePointer<Entry> {
+        let number: UInt32
+        if freeCount > 0 {
+            freeCount &-= 1
+            number = freeRegions[freeCount]
+        } else {
+            // A way holds one region at most, and takes a new one only when
+            // none is free: the pool never runs out.
+            precondition(regionsOpened < freeRegions.count, "a window region was not given back")
+            number = UInt32(truncatingIfNeeded: regionsOpened)
+            regionsOpened &+= 1
+        }
+        let region = regionStorage.base + Int(number) &* regionSize
+        if entries > 0 { region[0] = Entry(time: way.pointee.firstTime, element: way.pointee.firstElement) }
+        way.pointee.firstElement = number
+        way.pointee.word |= Self.regionFlag
+        return region
+    }
+
+    /// Gives the window's region back, its `entries` (0 or 1) moving into the way.
+    private mutating func closeRegion(_ way: UnsafeMutablePointer<Way>, entries: Int) {
+        let number = way.pointee.firstElement
+        if entries > 0 {
+            let entry = region(way)[0]
+            way.pointee.firstTime = entry.time
+            way.pointee.firstElement = entry.element
+        }
+        freeRegions[freeCount] = number
+        freeCount &+= 1
+        way.pointee.word &= ~(Self.regionFlag | Self.highPacketsFlag)
     }
 
     /// What a window held when its key crossed the threshold.
@@ -220,18 +271,18 @@ struct WindowTable {
     func snapshot(key: UInt64, at time: Int64) -> Snapshot {
         guard let slot = find(Self.stored(key)) else { return ([], time, 0) }
         let cutoff = time &- windowNanoseconds
-        let way = table[slot]
-        let region = self.region(slot)
+        let way = table + slot
+        let inRegion = way.pointee.word & Self.regionFlag != 0
         var live: [UInt64] = []
         var first = time
-        for index in 0..<Int(way.word & Self.countMask) {
-            let entry = index == 0 ? Entry(time: way.firstTime, element: way.firstElement) : region[index - 1]
+        for index in 0..<Int(way.pointee.word & Self.countMask) {
+            let entry = inRegion ? region(way)[index] : Entry(time: way.pointee.firstTime, element: way.pointee.firstElement)
             guard entry.time > cutoff else { continue }
             live.append(UInt64(entry.element))
             first = min(first, entry.time)
         }
-        let high = way.word & Self.highPacketsFlag == 0 ? 0 : UInt64(bitPattern: region[highPacketsEntry].time)
-        return (live, first, high << 32 | UInt64(way.packets))
+        let high = way.pointee.word & Self.highPacketsFlag == 0 ? 0 : UInt64(bitPattern: region(way)[capacity].time)
+        return (live, first, high << 32 | UInt64(way.pointee.packets))
     }
 
     /// Sets the packet count of `key`'s window (which must hold an entry);
@@ -239,36 +290,41 @@ struct WindowTable {
     /// after four billion packets of one key.
     mutating func presetPackets(key: UInt64, to packets: UInt64) {
         guard let slot = find(Self.stored(key)) else { return }
-        table[slot].packets = UInt32(truncatingIfNeeded: packets)
+        let way = table + slot
+        way.pointee.packets = UInt32(truncatingIfNeeded: packets)
         if packets >> 32 == 0 {
-            table[slot].word &= ~Self.highPacketsFlag
+            way.pointee.word &= ~Self.highPacketsFlag
+            let count = Int(way.pointee.word & Self.countMask)
+            if count <= 1 && way.pointee.word & Self.regionFlag != 0 { closeRegion(way, entries: count) }
         } else {
-            table[slot].word |= Self.highPacketsFlag
-            region(slot)[highPacketsEntry].time = Int64(packets >> 32)
+            if way.pointee.word & Self.regionFlag == 0 { _ = openRegion(way, entries: Int(way.pointee.word & Self.countMask)) }
+            way.pointee.word |= Self.highPacketsFlag
+            region(way)[capacity].time = Int64(packets >> 32)
         }
     }
 
     /// Forgets a key's window (its episode has started; the ledger counts from here).
     mutating func reset(key: UInt64) {
         guard let slot = find(Self.stored(key)) else { return }
-        clearWindow(slot)
+        clearWindow(table + slot)
     }
 
+    /// Empties a way's window (the key stays), its region given back.
     @inline(__always)
-    private func clearWindow(_ slot: Int) {
-        table[slot].word &= Self.identityMask
-        table[slot].packets = 0
+    private mutating func clearWindow(_ way: UnsafeMutablePointer<Way>) {
+        if way.pointee.word & Self.regionFlag != 0 { closeRegion(way, entries: 0) }
+        way.pointee.word &= Self.identityMask
+        way.pointee.packets = 0
     }
 
-    /// Where a way's entries 1 and later are (`regionSize` of them).
+    /// The window's region (its way must have one).
     @inline(__always)
-    private func region(_ slot: Int) -> UnsafeMutablePointer<Entry> { entries + slot &* regionSize }
-
-    /// The region's last entry, which holds the packet count's high half.
-    private var highPacketsEntry: Int { regionSize &- 1 }
+    private func region(_ way: UnsafeMutablePointer<Way>) -> UnsafeMutablePointer<Entry> {
+        regionStorage.base + Int(way.pointee.firstElement) &* regionSize
+    }
 
     /// Key 0 marks an empty way; a real key whose identity bits are all 0
-    /// (one in 2^55) is stored with its top bit set.
+    /// (one in 2^54) is stored with its top bit set.
     @inline(__always)
     private static func stored(_ key: UInt64) -> UInt64 { key & identityMask == 0 ? key | 1 << 63 : key }
 
@@ -299,11 +355,12 @@ struct WindowTable {
 
     private mutating func claim(_ key: UInt64, at time: Int64) -> Int {
         let victim = victim(for: key)
-        let old = table[victim]
-        if old.word != 0 && old.lastSeen > time &- windowNanoseconds && old.word & Self.countMask > 0 {
+        let old = table + victim
+        if old.pointee.word != 0 && old.pointee.lastSeen > time &- windowNanoseconds && old.pointee.word & Self.countMask > 0 {
             evictions &+= 1
         }
-        table[victim] = Way(word: key & Self.identityMask, lastSeen: time)
+        if old.pointee.word & Self.regionFlag != 0 { closeRegion(old, entries: 0) }
+        old.pointee = Way(word: key & Self.identityMask, lastSeen: time)
         return victim
     }
 }
