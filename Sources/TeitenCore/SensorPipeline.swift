@@ -27,9 +27,9 @@ public import PacketDecoding
 /// loop therefore calls `enqueue`, which decodes a frame into a ring of
 /// `lookahead` packets and asks the caches (software prefetch) for the
 /// lines that packet will need: its detector buckets and country slot on
-/// entering the ring, the country table's next level a sixth of the way
-/// through, its detector windows and hourly row a third of the way, its
-/// hourly pairs two thirds of the way; the packet is
+/// entering the ring, the country table's next levels an eighth and a
+/// quarter of the way through, its detector windows and hourly row a third
+/// of the way, its hourly pairs two thirds of the way; the packet is
 /// handled, in arrival order, when it leaves the ring. The misses of many
 /// packets then overlap. `drain` empties the ring (end of input, quiet
 /// link, shutdown); `process` is `enqueue` and `drain` for a single frame.
@@ -190,8 +190,11 @@ public struct SensorPipeline {
     private mutating func prefetchAhead() {
         // Further down the ring, the lines asked for earlier have arrived:
         // what they point to can be found and asked for in turn.
-        if countsHours, let earlier = waitingPacket(enqueued &- Self.lookahead / 6) {
-            countries.prefetchFurther(earlier.pointee.record.source)
+        if countsHours, let earlier = waitingPacket(enqueued &- Self.lookahead / 8) {
+            countries.prefetch(earlier.pointee.record.source, step: 2)
+        }
+        if countsHours, let earlier = waitingPacket(enqueued &- Self.lookahead / 4) {
+            countries.prefetch(earlier.pointee.record.source, step: 3)
         }
         if let earlier = waitingPacket(enqueued &- Self.lookahead / 3) {
             if worker == nil {

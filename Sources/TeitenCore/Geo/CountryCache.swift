@@ -42,11 +42,11 @@ struct CountryCache {
         database.prefetch(address)
     }
 
-    /// Look-ahead, second step: what the database's first step leads to
-    /// (its /24 table's line), when the database is asked directly.
+    /// Look-ahead, later steps (2 and 3): what the database's step before
+    /// leads to (its /24 table's lines), when the database is asked directly.
     @inline(__always)
-    func prefetchFurther(_ address: IPAddress) {
-        if direct { database.prefetchFurther(address) }
+    func prefetch(_ address: IPAddress, step: Int) {
+        if direct { database.prefetch(address, step: step) }
     }
 
     @inline(__always)

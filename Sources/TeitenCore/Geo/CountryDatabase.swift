@@ -209,12 +209,13 @@ public struct CountryDatabase: Sendable {
         v4EndsAndCodes.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + first) }
     }
 
-    /// Look-ahead, second step (what the first asked for has arrived): with
-    /// the /24 table, the line of the address's /24.
+    /// Look-ahead, later steps (what the step before asked for has
+    /// arrived): with the /24 table, the line of the address's /24 (step
+    /// 2), then of its block when ranges share the /24 (step 3).
     @inline(__always)
-    func prefetchFurther(_ address: IPAddress) {
+    func prefetch(_ address: IPAddress, step: Int) {
         guard address.isIPv4, let v4Blocks else { return }
-        v4Blocks.prefetchPage(address.ipv4)
+        if step == 2 { v4Blocks.prefetchPage(address.ipv4) } else { v4Blocks.prefetchBlock(address.ipv4) }
     }
 
     /// One `start,end,CC` line; returns what is wrong with it, or nil.
