@@ -106,6 +106,10 @@ public struct AlertLedger {
     @inline(__always)
     func prefetch(_ key: UInt64) { index.prefetch(key) }
 
+    /// Look-ahead: the filter line `mayBeActive(key)` reads.
+    @inline(__always)
+    func prefetchFilter(_ key: UInt64) { openByFilterSlot.prefetch(Int(truncatingIfNeeded: key) & Self.filterMask) }
+
     /// Opens an episode under `key` and writes its start line.
     mutating func open(_ key: UInt64, _ opening: Opening, at time: PacketTime) {
         guard index.count < tunables.maximumEpisodes else { episodesRefused &+= 1; return }

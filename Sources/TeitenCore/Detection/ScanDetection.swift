@@ -121,8 +121,9 @@ public struct ScanDetection {
     }
 
     /// Look-ahead, first step (SensorPipeline, DetectionWorker): the buckets
-    /// this packet's detectors will touch. A key with an open episode skips
-    /// its window (the ledger counts it), so its lines are not asked for.
+    /// this packet's detectors will touch. (A key with an open episode skips
+    /// its window, the ledger counting it; the second step, which can tell,
+    /// asks for its episode's line instead of its window's.)
     ///
     /// Both steps are `mutating` only so that callers, which hold the
     /// detectors `inout`, pass them by reference: a non-mutating call from
@@ -132,8 +133,18 @@ public struct ScanDetection {
         switch event.trafficClass {
         case .probe:
             fingerprints.prefetch(source: keys.sourceKey)
-            forEachWindow(of: keys) { table, key in table.prefetchBucket(key) }
-            prefetchEpisodes(of: keys)
+            // Every key's bucket and episode-filter line, whether or not it
+            // has an episode: reading the filter here stalled the look-ahead
+            // on it; the next step reads it from cache.
+            ledger.prefetchFilter(keys.vertical)
+            ledger.prefetchFilter(keys.sweep)
+            ledger.prefetchFilter(keys.block)
+            ledger.prefetchFilter(keys.flood)
+            vertical.prefetchBucket(keys.vertical)
+            horizontal.prefetchBucket(keys.sweep)
+            blockPorts.prefetchBucket(keys.block)
+            blockTargets.prefetchBucket(keys.block)
+            flood.prefetchBucket(keys.flood)
             surge.prefetch(event.transport, port: event.port, source: keys.sourceElement)
         case .backscatter:
             backscatter.prefetchBucket(KeyHash.key(event.source, Tag.backscatter))
@@ -142,12 +153,15 @@ public struct ScanDetection {
         }
     }
 
-    /// Look-ahead, second step (the buckets are in cache by now): the windows.
+    /// Look-ahead, second step (the buckets and filter lines are in cache by
+    /// now): the windows of keys without an episode, the ledger's index
+    /// lines of keys that may have one.
     @inline(__always)
     mutating func prefetchWindows(_ event: DetectionEvent, keys: ProbeKeys) {
         switch event.trafficClass {
         case .probe:
             forEachWindow(of: keys) { table, key in table.prefetchWindow(key) }
+            prefetchEpisodes(of: keys)
         case .backscatter:
             backscatter.prefetchWindow(KeyHash.key(event.source, Tag.backscatter))
         case .localOutbound, .other:
