@@ -8,7 +8,7 @@ internal import CPrefetch
 ///
 /// Three levels, sized by how the ranges are laid out rather than by the
 /// address space:
-/// - one 16-bit entry per /16 (128 KiB, which stays in cache): the
+/// - one 16-bit entry per /16 (128 KiB): the
 ///   country's number when the /16 lies wholly inside the part of one
 ///   country's ranges that the search answers from (up to the next range's
 ///   start: ranges may overlap), "unknown" when no range touches it, or the
