@@ -419,36 +419,68 @@ public enum CountFileFormat {
             return (key, index)
         }
         order.sort { $0.key < $1.key }  // port, then country: two big-endian ASCII letters sort as their text
-        var text: [UInt8] = []
-        text.reserveCapacity(pieceBytes + 128)  // a row is under 100 bytes
-        text += Array(header.utf8) + [UInt8(ascii: "\n")]
+        // Rows are written into one buffer through a pointer: appending to
+        // an array field by field (a uniqueness and capacity check each) was
+        // most of the writer thread, and the last hour's file is written
+        // after the capture has ended, while the run waits for it.
         let hourPrefix = Array(hourText(hour.hour).utf8) + [UInt8(ascii: ",")]
-        let classNames = CountRow.classNames.map { Array($0.utf8) + [UInt8(ascii: ",")] }
-        let protocolNames = CountRow.protocolNames.map { Array($0.utf8) + [UInt8(ascii: ",")] }
-        for (_, index) in order {
-            let packed = hour.rows[index].packed
-            text += hourPrefix
-            text += classNames[Int(packed >> 40 & 0x3)]
-            text += protocolNames[Int(packed >> 32 & 0x7)]
-            DecimalDigits.append(UInt64(packed >> 16 & 0xFFFF), to: &text)
-            text.append(UInt8(ascii: ","))
-            text.append(UInt8(truncatingIfNeeded: packed >> 8))
-            text.append(UInt8(truncatingIfNeeded: packed))
-            text.append(UInt8(ascii: ","))
-            let counts = hour.totals[index]
-            DecimalDigits.append(counts.packets, to: &text)
-            text.append(UInt8(ascii: ","))
-            DecimalDigits.append(UInt64(counts.sources), to: &text)
-            text.append(UInt8(ascii: ","))
-            DecimalDigits.append(UInt64(counts.destinations), to: &text)
-            text.append(UInt8(ascii: "\n"))
-            if text.count >= pieceBytes {
-                try text.withUnsafeBytes(write)
-                text.removeAll(keepingCapacity: true)
+        // "hour,class,protocol," for each class and protocol, one after another.
+        var prefixes: [UInt8] = [], prefixBounds = [0]
+        for className in CountRow.classNames {
+            for protocolName in CountRow.protocolNames {
+                prefixes += hourPrefix + Array("\(className),\(protocolName),".utf8)
+                prefixBounds.append(prefixes.count)
             }
         }
-        try text.withUnsafeBytes(write)
+        let protocols = CountRow.protocolNames.count
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(pieceBytes, header.utf8.count + 1) + Self.longestRow)
+        defer { buffer.deallocate() }
+        var used = 0
+        for byte in header.utf8 {
+            buffer[used] = byte
+            used += 1
+        }
+        buffer[used] = UInt8(ascii: "\n")
+        used += 1
+        try hour.rows.withUnsafeBufferPointer { rows in
+            try hour.totals.withUnsafeBufferPointer { totals in
+                try prefixes.withUnsafeBufferPointer { prefixes in
+                    for (_, index) in order {
+                        let packed = rows[index].packed
+                        let prefix = Int(packed >> 40 & 0x3) * protocols + Int(packed >> 32 & 0x7)
+                        let start = prefixBounds[prefix], length = prefixBounds[prefix + 1] - start
+                        (buffer + used).update(from: prefixes.baseAddress! + start, count: length)
+                        used += length
+                        used += DecimalDigits.write(UInt64(packed >> 16 & 0xFFFF), to: buffer + used)
+                        buffer[used] = UInt8(ascii: ",")
+                        buffer[used + 1] = UInt8(truncatingIfNeeded: packed >> 8)
+                        buffer[used + 2] = UInt8(truncatingIfNeeded: packed)
+                        buffer[used + 3] = UInt8(ascii: ",")
+                        used += 4
+                        let counts = totals[index]
+                        used += DecimalDigits.write(counts.packets, to: buffer + used)
+                        buffer[used] = UInt8(ascii: ",")
+                        used += 1
+                        used += DecimalDigits.write(UInt64(counts.sources), to: buffer + used)
+                        buffer[used] = UInt8(ascii: ",")
+                        used += 1
+                        used += DecimalDigits.write(UInt64(counts.destinations), to: buffer + used)
+                        buffer[used] = UInt8(ascii: "\n")
+                        used += 1
+                        if used >= pieceBytes {
+                            try write(UnsafeRawBufferPointer(start: buffer, count: used))
+                            used = 0
+                        }
+                    }
+                }
+            }
+        }
+        try write(UnsafeRawBufferPointer(start: buffer, count: used))
     }
+
+    /// Room for one row past a full piece: the hour, class and protocol
+    /// (about 40 bytes), port, country, and three counts of 20 digits at most.
+    private static let longestRow = 256
 
     /// For each code (the index into `names`), its place in `names` sorted.
     private static func ranks(_ names: [String]) -> [UInt64] {
