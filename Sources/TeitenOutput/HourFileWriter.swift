@@ -432,7 +432,7 @@ public enum CountFileFormat {
                 prefixBounds.append(prefixes.count)
             }
         }
-        let protocols = CountRow.protocolNames.count
+        let classes = CountRow.classNames.count, protocols = CountRow.protocolNames.count
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(pieceBytes, header.utf8.count + 1) + Self.longestRow)
         defer { buffer.deallocate() }
         var used = 0
@@ -447,7 +447,10 @@ public enum CountFileFormat {
                 try prefixes.withUnsafeBufferPointer { prefixes in
                     for (_, index) in order {
                         let packed = rows[index].packed
-                        let prefix = Int(packed >> 40 & 0x3) * protocols + Int(packed >> 32 & 0x7)
+                        let classCode = Int(packed >> 40 & 0x3), protocolCode = Int(packed >> 32 & 0x7)
+                        // As `CountRow.className`/`protocolName` would, a code without a name traps.
+                        precondition(classCode < classes && protocolCode < protocols, "a row without a class or protocol name")
+                        let prefix = classCode * protocols + protocolCode
                         let start = prefixBounds[prefix], length = prefixBounds[prefix + 1] - start
                         (buffer + used).update(from: prefixes.baseAddress! + start, count: length)
                         used += length

@@ -233,10 +233,11 @@ struct WindowTable {
             number = UInt32(truncatingIfNeeded: regionsOpened)
             regionsOpened &+= 1
         }
-        let region = regionStorage.base + Int(number) &* regionSize
-        if entries > 0 { region[0] = Entry(time: way.pointee.firstTime, element: way.pointee.firstElement) }
+        let first = Entry(time: way.pointee.firstTime, element: way.pointee.firstElement)
         way.pointee.firstElement = number
         way.pointee.word |= Self.regionFlag
+        let region = region(way)
+        if entries > 0 { region[0] = first }
         return region
     }
 

@@ -172,10 +172,22 @@ final class IPv4BlockCountries: @unchecked Sendable {
     func code(of address: UInt32) -> UInt16? {
         var entry = sixteens[Int(address >> 16)]
         if entry & Self.pageFlag != 0 {
-            entry = pages[Int(entry & ~Self.pageFlag) << 8 | Int(address >> 8 & 0xFF)]
-            if entry >= Self.firstBlock { entry = UInt16(blocks[Int(entry - Self.firstBlock) << 8 | Int(address & 0xFF)]) }
+            entry = pageEntry(entry, address).pointee
+            if entry >= Self.firstBlock { entry = UInt16(blockNumber(entry, address).pointee) }
         }
         return entry == UInt16(Self.search) ? nil : codes[Int(entry)]
+    }
+
+    /// The page entry of `address`'s /24, its /16's entry `sixteen` naming a page.
+    @inline(__always)
+    private func pageEntry(_ sixteen: UInt16, _ address: UInt32) -> UnsafeMutablePointer<UInt16> {
+        pages + (Int(sixteen & ~Self.pageFlag) << 8 | Int(address >> 8 & 0xFF))
+    }
+
+    /// The number of `address` in the block its /24's page entry `entry` names.
+    @inline(__always)
+    private func blockNumber(_ entry: UInt16, _ address: UInt32) -> UnsafeMutablePointer<UInt8> {
+        blocks + (Int(entry - Self.firstBlock) << 8 | Int(address & 0xFF))
     }
 
     /// Look-ahead, first step: the address's /16 entry. (The /16 entries
@@ -188,9 +200,9 @@ final class IPv4BlockCountries: @unchecked Sendable {
     /// page entry, when the /16 has a page.
     @inline(__always)
     func prefetchPage(_ address: UInt32) {
-        let entry = sixteens[Int(address >> 16)]
-        guard entry & Self.pageFlag != 0 else { return }
-        teiten_prefetch(pages + (Int(entry & ~Self.pageFlag) << 8 | Int(address >> 8 & 0xFF)))
+        let sixteen = sixteens[Int(address >> 16)]
+        guard sixteen & Self.pageFlag != 0 else { return }
+        teiten_prefetch(pageEntry(sixteen, address))
     }
 
     /// Look-ahead, third step (the page entry is in cache by now): the
@@ -199,8 +211,8 @@ final class IPv4BlockCountries: @unchecked Sendable {
     func prefetchBlock(_ address: UInt32) {
         let sixteen = sixteens[Int(address >> 16)]
         guard sixteen & Self.pageFlag != 0 else { return }
-        let entry = pages[Int(sixteen & ~Self.pageFlag) << 8 | Int(address >> 8 & 0xFF)]
+        let entry = pageEntry(sixteen, address).pointee
         guard entry >= Self.firstBlock else { return }
-        teiten_prefetch(blocks + (Int(entry - Self.firstBlock) << 8 | Int(address & 0xFF)))
+        teiten_prefetch(blockNumber(entry, address))
     }
 }
