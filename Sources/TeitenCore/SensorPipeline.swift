@@ -28,8 +28,9 @@ public import PacketDecoding
 /// `lookahead` packets and asks the caches (software prefetch) for the
 /// lines that packet will need: its detector buckets and country slot on
 /// entering the ring, the country table's next levels an eighth and a
-/// quarter of the way through, its detector windows and hourly row a third
-/// of the way, its hourly pairs two thirds of the way; the packet is
+/// quarter of the way through, its detector windows, hourly row slot and
+/// distinct pairs a third of the way, its row's totals two thirds of the
+/// way (once the row slot gives the row's index); the packet is
 /// handled, in arrival order, when it leaves the ring. The misses of many
 /// packets then overlap. `drain` empties the ring (end of input, quiet
 /// link, shutdown); `process` is `enqueue` and `drain` for a single frame.
@@ -203,12 +204,12 @@ public struct SensorPipeline {
             if countsHours {
                 earlier.pointee.row = countRow(earlier)
                 earlier.pointee.rowKnown = true
-                hourly.prefetchRow(earlier.pointee.row, at: earlier.pointee.event.time)
+                hourly.prefetchRow(earlier.pointee.row, at: earlier.pointee.event.time,
+                                   source: earlier.pointee.event.source, destination: earlier.pointee.event.destination)
             }
         }
         if countsHours, let earlier = waitingPacket(enqueued &- 2 * Self.lookahead / 3), earlier.pointee.rowKnown {
-            earlier.pointee.rowPlace = hourly.prefetchPairs(earlier.pointee.row, at: earlier.pointee.event.time,
-                                 source: earlier.pointee.event.source, destination: earlier.pointee.event.destination)
+            earlier.pointee.rowPlace = hourly.locateRow(earlier.pointee.row, at: earlier.pointee.event.time)
         }
     }
 

@@ -1,5 +1,5 @@
 import PacketDecoding
-import TeitenCore
+@testable import TeitenCore
 import Testing
 import TrafficSynthesis
 
@@ -25,6 +25,114 @@ struct HourCheckpointTests {
             #expect(restored.sources == original.sources && restored.destinations == original.destinations)
             #expect(restored.firstPacket == original.firstPacket && restored.lastPacket == original.lastPacket)
             #expect(restored.gap)
+        }
+    }
+
+    /// IPv4 probes and IPv6 datagrams within the first hour, five minutes of them.
+    static let firstHourPackets: [[UInt8]] = (0..<300).map { n in
+        guard n % 5 != 4 else {
+            let source: [UInt8] = [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [UInt8(n % 9)]
+            let destination: [UInt8] = [0x20, 0x01, 0x0D, 0xB8, 0xFF] + [UInt8](repeating: 0, count: 10) + [UInt8(n % 4)]
+            return FrameBuilder.ipv6(source: source, destination: destination,
+                                     transport: .udp(sourcePort: 5000, destinationPort: 53, payload: [1]))
+        }
+        return Probe.syn("45.\(n % 7).0.\(n % 13)", Probe.dark(n % 50), port: UInt16([22, 445, 3389][n % 3]))
+    }
+
+    /// A restart within the hour: the restored hour goes on with the pairs
+    /// it had, so the same packets again add packets, not sources or
+    /// destinations (IPv4 and IPv6).
+    @Test func restoredHourCountsEachPairOnce() throws {
+        var first = DetectionHarness { $0.countHours = true }
+        for packet in Self.firstHourPackets { first.send(packet, after: 1) }
+        let checkpoint = HourCheckpoint.encode(first.pipeline.openHours)
+        first.pipeline.finish()
+        let original = try #require(first.pipeline.takeFinishedHours().first)
+
+        var restarted = DetectionHarness { $0.countHours = true }
+        restarted.pipeline.restore(try HourCheckpoint.decode(checkpoint), now: PacketTime(nanoseconds: restarted.now))
+        for packet in Self.firstHourPackets { restarted.send(packet, after: 1) }
+        restarted.pipeline.finish()
+        let again = try #require(restarted.pipeline.takeFinishedHours().first)
+        #expect(original.rows.count == 4 && again.rows == original.rows)  // tcp 22, 445, 3389; udp 53
+        #expect(again.packets == original.packets.map { $0 * 2 })
+        #expect(again.sources == original.sources && again.destinations == original.destinations)
+        #expect(again.countsExact && again.gap)
+    }
+
+    /// `hours` in the checkpoint layout, written here independently of the
+    /// encoder: version 1 named pairs by their row's index in the hour;
+    /// `rows` may alter the rows written.
+    static func checkpoint(_ hours: [HourCounts], version: UInt32, extraPairs: [UInt64] = [],
+                           rows: ([UInt64]) -> [UInt64] = { $0 }) -> [UInt8] {
+        var out = Array("TEITENCK".utf8)
+        func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        func putArray(_ values: [UInt64]) { put(UInt64(values.count)); values.forEach { put($0) } }
+        put(version)
+        put(UInt32(hours.count))
+        for hour in hours {
+            let state = hour.checkpointState
+            let index = Dictionary(uniqueKeysWithValues: hour.rows.enumerated().map { ($1.identity, UInt64($0)) })
+            func named(_ pairs: PackedSet) -> [UInt64] {
+                guard version == 1 else { return pairs.elements }
+                return pairs.elements.map { index[$0 >> 32]! << 32 | $0 & 0xFFFF_FFFF } + extraPairs
+            }
+            put(UInt64(bitPattern: hour.hour))
+            put(UInt64(state.pairLimit))
+            put(hour.totalPackets)
+            put(UInt64(bitPattern: hour.firstPacket?.nanoseconds ?? .min))
+            put(UInt64(bitPattern: hour.lastPacket?.nanoseconds ?? .min))
+            put(hour.latePackets)
+            put(UInt32(hour.countsExact ? 1 : 0))
+            putArray(hour.undecodable)
+            putArray(rows(hour.rows.map(\.packed)))
+            putArray(hour.packets)
+            putArray(hour.sources.map(UInt64.init))
+            putArray(hour.destinations.map(UInt64.init))
+            putArray(named(state.sourcePairs))
+            putArray(named(state.destinationPairs))
+        }
+        return out
+    }
+
+    static func pairs(_ hour: HourCounts) -> (sources: [UInt64], destinations: [UInt64]) {
+        (hour.checkpointState.sourcePairs.elements.sorted(), hour.checkpointState.destinationPairs.elements.sorted())
+    }
+
+    /// A checkpoint written before pairs were named by row identity is
+    /// still read, its IPv4 pairs renamed exactly; an IPv6 pair of then
+    /// cannot be renamed, and the hour says its counts are not exact.
+    @Test func versionOneIsRenamed() throws {
+        let hours = Self.openHours()
+        #expect(Self.checkpoint(hours, version: 2) == HourCheckpoint.encode(hours))  // the layout written here is the encoder's
+        let renamed = try HourCheckpoint.decode(Self.checkpoint(hours, version: 1))
+        #expect(renamed.count == hours.count)
+        for (restored, original) in zip(renamed, hours) {
+            #expect(restored.rows == original.rows && restored.sources == original.sources)
+            #expect(Self.pairs(restored) == Self.pairs(original) && restored.countsExact)
+        }
+        let withIPv6 = try HourCheckpoint.decode(Self.checkpoint(hours, version: 1, extraPairs: [1 << 63 | 0x1234_5678]))
+        #expect(Self.pairs(withIPv6[0]) == Self.pairs(hours[0]) && !withIPv6[0].countsExact)
+        #expect(throws: HourCheckpoint.DecodeError.self) {  // a pair of a row the hour does not hold
+            try HourCheckpoint.decode(Self.checkpoint(hours, version: 1, extraPairs: [UInt64(hours[0].rows.count) << 32 | 7]))
+        }
+    }
+
+    /// Rows no packet could give (a class or protocol without a name, a
+    /// country not of two letters) are refused: writing them would trap.
+    @Test func malformedRowsAreRefused() {
+        let hours = Self.openHours()
+        let malformed: [(UInt64) -> UInt64] = [
+            { $0 & ~(0x3 << 40) | 3 << 40 },  // class 3
+            { $0 & ~(0x7 << 32) | 5 << 32 },  // protocol 5
+            { $0 | 1 << 50 },  // a bit beyond the fields
+            { $0 & ~0xFF | 0x3F },  // "Z?"
+            { $0 & ~0xFF00 },  // a zero letter
+        ]
+        for alter in malformed {
+            #expect(throws: HourCheckpoint.DecodeError.self) {
+                try HourCheckpoint.decode(Self.checkpoint(hours, version: 2) { rows in [alter(rows[0])] + rows.dropFirst() })
+            }
         }
     }
 

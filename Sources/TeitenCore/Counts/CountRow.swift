@@ -29,6 +29,28 @@ public struct CountRow: Hashable, Sendable {
         packed = classCode << 40 | protocolCode << 32 | UInt64(port) << 16 | UInt64(country)
     }
 
+    /// The row in 31 bits: class and protocol (5), port (16), country as a
+    /// number below 676 (10 bits; two letters A to Z). The hour's distinct
+    /// pairs are named by it (`HourCounts.pair`): unlike the row's index,
+    /// it is known before the row is looked up, so the look-ahead can ask
+    /// for a pair's line as soon as the packet's country is known. Distinct
+    /// for well-formed rows.
+    @inline(__always)
+    var identity: UInt64 {
+        let kind = (packed >> 40 & 0x3) << 3 | (packed >> 32 & 0x7)
+        let first = (packed >> 8 & 0xFF) &- 65, second = (packed & 0xFF) &- 65
+        return kind << 26 | (packed >> 16 & 0xFFFF) << 10 | (first &* 26 &+ second) & 0x3FF
+    }
+
+    /// Whether every field holds a value a packet can give: a class and a
+    /// protocol with a name, a country of two letters A to Z (all that
+    /// `CountryDatabase.pack` makes). Checkpoints read back are checked.
+    var isWellFormed: Bool {
+        let letters = UInt64(UInt8(ascii: "A"))...UInt64(UInt8(ascii: "Z"))
+        return packed >> 40 <= 2 && packed >> 32 & 0xFF <= 4
+            && letters.contains(packed >> 8 & 0xFF) && letters.contains(packed & 0xFF)
+    }
+
     public var className: String { Self.classNames[Int(packed >> 40 & 0x3)] }
     public var protocolName: String { Self.protocolNames[Int(packed >> 32 & 0x7)] }
     public var port: UInt16 { UInt16(truncatingIfNeeded: packed >> 16) }

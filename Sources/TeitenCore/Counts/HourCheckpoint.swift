@@ -6,7 +6,10 @@ internal import PacketDecoding
 /// trusted.
 public enum HourCheckpoint {
     static let magic: [UInt8] = Array("TEITENCK".utf8)
-    static let version: UInt32 = 1
+    /// 2: distinct pairs named by their row's identity (`CountRow.identity`).
+    /// 1 named them by the row's index in the hour; such a file is still
+    /// read (a sensor upgraded mid-hour keeps its hour): see `renamePairs`.
+    static let version: UInt32 = 2
 
     public static func encode(_ hours: [HourCounts]) -> [UInt8] {
         var out = magic
@@ -38,7 +41,9 @@ public enum HourCheckpoint {
         var reader = Reader(bytes: bytes)
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw DecodeError(description: "not a Teiten checkpoint") }
         reader.offset = 8
-        guard let version = reader.u32(), version == Self.version else { throw DecodeError(description: "unknown checkpoint version") }
+        guard let version = reader.u32(), version == Self.version || version == 1 else {
+            throw DecodeError(description: "unknown checkpoint version")
+        }
         guard let count = reader.u32(), count <= 4 else { throw DecodeError(description: "bad hour count") }
         var hours: [HourCounts] = []
         for _ in 0..<count {
@@ -52,15 +57,46 @@ public enum HourCheckpoint {
                   pairLimit > 0, pairLimit <= 1 << 32 else {
                 throw DecodeError(description: "truncated or inconsistent checkpoint")
             }
+            let rowKeys = rows.map { CountRow(packed: $0) }
+            guard rowKeys.allSatisfy(\.isWellFormed) else {
+                throw DecodeError(description: "checkpoint row with an unknown class, protocol or country")
+            }
+            var sourceKeys = sourcePairs, destinationKeys = destinationPairs, isExact = exact == 1
+            if version == 1 {
+                guard let sources = renamePairs(sourcePairs, rows: rowKeys),
+                      let destinations = renamePairs(destinationPairs, rows: rowKeys) else {
+                    throw DecodeError(description: "checkpoint pair of a row it does not hold")
+                }
+                if sources.count < sourcePairs.count || destinations.count < destinationPairs.count { isExact = false }
+                sourceKeys = sources
+                destinationKeys = destinations
+            }
             hours.append(HourCounts(restoring: Int64(bitPattern: hour), pairLimit: Int(pairLimit), totalPackets: total,
                                     firstPacket: first == UInt64(bitPattern: .min) ? nil : PacketTime(nanoseconds: Int64(bitPattern: first)),
                                     lastPacket: last == UInt64(bitPattern: .min) ? nil : PacketTime(nanoseconds: Int64(bitPattern: last)),
-                                    latePackets: late, countsExact: exact == 1, undecodable: undecodable,
+                                    latePackets: late, countsExact: isExact, undecodable: undecodable,
                                     rows: rows, packets: packets, sources: sources.map { UInt32(truncatingIfNeeded: $0) },
                                     destinations: destinations.map { UInt32(truncatingIfNeeded: $0) },
-                                    sourcePairs: sourcePairs, destinationPairs: destinationPairs))
+                                    sourcePairs: sourceKeys, destinationPairs: destinationKeys))
         }
         return hours
+    }
+
+    /// A version 1 checkpoint's pairs, named by row identity: an IPv4 pair
+    /// is renamed exactly (row index → row); an IPv6 pair was a hash of the
+    /// row index and the address, which cannot be renamed, so it is left
+    /// out (that row's later packets from the address count once more, and
+    /// the hour says its counts are not exact). Nil: a pair names a row the
+    /// hour does not have.
+    private static func renamePairs(_ pairs: [UInt64], rows: [CountRow]) -> [UInt64]? {
+        var renamed: [UInt64] = []
+        renamed.reserveCapacity(pairs.count)
+        for pair in pairs where pair >> 63 == 0 {
+            let index = Int(pair >> 32)
+            guard index < rows.count else { return nil }
+            renamed.append(rows[index].identity << 32 | pair & 0xFFFF_FFFF)
+        }
+        return renamed
     }
 
     private static func put<T: FixedWidthInteger>(_ value: T, _ out: inout [UInt8]) {

@@ -130,20 +130,24 @@ public struct HourCounts: Sendable {
         gap = true
     }
 
-    /// Look-ahead (SensorPipeline), first step: the row index's slot for `row`.
+    /// Look-ahead (SensorPipeline), first step: the row index's slot for
+    /// `row`, and the slots of the packet's two distinct pairs (a pair is
+    /// named by its row's identity, not the row's index, so it can be
+    /// asked for before the index is known, and for a row new to the hour).
     @inline(__always)
-    mutating func prefetchRow(_ row: CountRow) { rowOfKey.prefetch(row.packed) }
+    mutating func prefetchRow(_ row: CountRow, source: IPAddress, destination: IPAddress) {
+        rowOfKey.prefetch(row.packed)
+        sourcePairs.prefetch(Self.pair(row, source))
+        destinationPairs.prefetch(Self.pair(row, destination))
+    }
 
     /// Look-ahead, second step (the row index's slot is in cache by now):
-    /// the row's totals and its two distinct pairs, for a row already known.
-    /// Returns the row's index (rows keep theirs for the hour).
+    /// the row's index, for a row already known, and its totals' line.
+    /// (Rows keep their index for the hour.)
     @inline(__always)
-    mutating func prefetchPairs(_ row: CountRow, source: IPAddress, destination: IPAddress) -> Int32? {
+    mutating func locateRow(_ row: CountRow) -> Int32? {
         guard let found = rowOfKey[row.packed] else { return nil }
-        let index = Int(found)
-        sourcePairs.prefetch(Self.pair(index, source))
-        destinationPairs.prefetch(Self.pair(index, destination))
-        totals.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + index) }
+        totals.withUnsafeBufferPointer { teiten_prefetch($0.baseAddress! + Int(found)) }
         return found
     }
 
@@ -166,7 +170,7 @@ public struct HourCounts: Sendable {
         totalPackets &+= 1
         if firstPacket == nil || time < firstPacket! { firstPacket = time }
         if lastPacket == nil || time > lastPacket! { lastPacket = time }
-        let source = Self.pair(index, source), destination = Self.pair(index, destination)
+        let source = Self.pair(row, source), destination = Self.pair(row, destination)
         switch Self.insert(source, into: &sourcePairs, limit: pairLimit) {
         case .new: totals[index].sources &+= 1
         case .known: break
@@ -193,12 +197,13 @@ public struct HourCounts: Sendable {
         return set.insert(pair) ? .new : .known
     }
 
-    /// (row, address) in one integer: IPv4 exactly (row in the high 32 bits),
-    /// IPv6 as a mixed hash with the top bit set, so the two never meet.
+    /// (row, address) in one integer: IPv4 exactly (the row's 31-bit
+    /// identity in the high 32 bits), IPv6 as a mixed hash with the top bit
+    /// set, so the two never meet.
     @inline(__always)
-    static func pair(_ row: Int, _ address: IPAddress) -> UInt64 {
-        if address.isIPv4 { return UInt64(row) << 32 | UInt64(address.ipv4) }
-        return KeyHash.mix(UInt64(row) ^ KeyHash.address(address)) | 1 << 63
+    static func pair(_ row: CountRow, _ address: IPAddress) -> UInt64 {
+        if address.isIPv4 { return row.identity << 32 | UInt64(address.ipv4) }
+        return KeyHash.mix(row.identity ^ KeyHash.address(address)) | 1 << 63
     }
 
     /// Folds the sketches' estimates into the counts and takes the pair

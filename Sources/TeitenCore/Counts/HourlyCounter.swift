@@ -44,9 +44,9 @@ public struct HourlyCounter {
     /// look-ahead steps are `mutating` only so that the pipeline, which
     /// holds this stage `inout`, passes it by reference instead of copying it.
     @inline(__always)
-    mutating func prefetchRow(_ row: CountRow, at time: PacketTime) {
+    mutating func prefetchRow(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) {
         guard currentHour == Self.hour(of: time) else { return }
-        current!.prefetchRow(row)
+        current!.prefetchRow(row, source: source, destination: destination)
     }
 
     /// Where the look-ahead found a row: its index in the open hour that
@@ -58,11 +58,10 @@ public struct HourlyCounter {
         static let unknown = RowPlace(index: -1, opened: 0)
     }
 
-    /// Look-ahead: `HourCounts.prefetchPairs`, likewise; returns where the row is.
+    /// Look-ahead: `HourCounts.locateRow`, likewise; returns where the row is.
     @inline(__always)
-    mutating func prefetchPairs(_ row: CountRow, at time: PacketTime, source: IPAddress, destination: IPAddress) -> RowPlace {
-        guard currentHour == Self.hour(of: time),
-              let index = current!.prefetchPairs(row, source: source, destination: destination) else { return .unknown }
+    mutating func locateRow(_ row: CountRow, at time: PacketTime) -> RowPlace {
+        guard currentHour == Self.hour(of: time), let index = current!.locateRow(row) else { return .unknown }
         return RowPlace(index: index, opened: hoursOpened)
     }
 
