@@ -149,4 +149,21 @@ struct WindowTableTests {
         }
         #expect(check(first: 100) > recent.count * 9 / 10)
     }
+
+    /// The region pool asks for its memory to be committed ahead of use
+    /// (IdlePrefault), a step at a time: at least half a step ahead, at
+    /// most a step and a half, never past its end.
+    @Test func regionMemoryIsAskedForAheadOfUse() {
+        var table = WindowTable(capacity: 200, windowSeconds: 3600, maximumKeys: 4096)
+        let step = table.regionsPerPrefault
+        #expect(table.regionsPrefaulted == 0 && step < table.regionCount / 4)
+        var asked: Set<Int> = []
+        for index in 0..<20_000 as Range<UInt64> {  // two elements: a region each, until ways are taken again
+            for element in 0..<2 as Range<UInt32> { _ = table.observe(key: KeyHash.mix(index), element: element, at: 1) }
+            #expect(table.regionsPrefaulted >= min(table.regionCount, table.regionsOpened + step / 2))
+            #expect(table.regionsPrefaulted <= min(table.regionCount, table.regionsOpened + step + step / 2))
+            asked.insert(table.regionsPrefaulted)
+        }
+        #expect(table.regionsOpened == table.regionCount && table.regionsPrefaulted == table.regionCount && asked.count > 4)
+    }
 }

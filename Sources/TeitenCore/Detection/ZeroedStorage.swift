@@ -30,5 +30,14 @@ final class ZeroedStorage<Element>: @unchecked Sendable {
     @inline(__always)
     func prefetch(_ index: Int) { teiten_prefetch(base + index) }
 
+    /// Asks for the pages of elements `range` to be committed when a core
+    /// is idle (`IdlePrefault`), ahead of their first write, which would
+    /// otherwise commit them on the thread that writes.
+    func prefault(_ range: Range<Int>) {
+        let range = range.clamped(to: 0..<count)
+        IdlePrefault.shared.request(UnsafeMutableRawPointer(base + range.lowerBound),
+                                    bytes: range.count * MemoryLayout<Element>.stride)
+    }
+
     deinit { memory.release() }
 }
