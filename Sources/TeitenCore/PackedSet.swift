@@ -130,6 +130,8 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     /// Slot `i`'s key at word `i << shift`, its value (maps) in the word after.
     private var words: UnsafeMutablePointer<UInt64>
     private let shift: Int
+    /// Slots of a 64-byte line, less one (`home` clears these bits).
+    private let lineMask: Int
     private var mask: Int
     private(set) var count = 0
     private var hasZero = false
@@ -149,6 +151,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
     init(capacity: Int, withValues: Bool = false, reservingCapacity: Int = 0) {
         mask = capacity - 1
         shift = withValues ? 1 : 0
+        lineMask = ((ZeroedMemory.line / MemoryLayout<UInt64>.stride) >> shift) - 1
         memory = ZeroedMemory(bytes: Self.bytes(slots: capacity, shift: shift),
                               reserving: Self.bytes(slots: reservingCapacity, shift: shift))
         words = memory.base.bindMemory(to: UInt64.self, capacity: memory.capacity / MemoryLayout<UInt64>.stride)
@@ -181,28 +184,23 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         return copy
     }
 
+    /// A key's home is the first slot of a 64-byte line (8 slots in a set,
+    /// 4 in a map): a search runs on from it until it meets the key or an
+    /// empty slot, and from a line's start it nearly always ends within the
+    /// line (a line's share of keys is over 8 only at the highest loads), so
+    /// the look-ahead asks for one line per key. From a home anywhere in the
+    /// line, a search for a new key (six slots on average at a load of 0.7)
+    /// often ran into the next line, which the look-ahead had not asked for:
+    /// half the inserts still waited for memory.
     @inline(__always)
-    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ seed)) & mask }
+    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: KeyHash.mix(key ^ seed)) & mask & ~lineMask }
+
 
     @inline(__always)
     private func key(at slot: Int) -> UInt64 { words[slot << shift] }
 
-    /// Asks for the line of `key`'s home slot and the line after it: a
-    /// search runs on from the home slot until it meets the key or an
-    /// empty slot, and at the loads the table keeps (up to 0.7) a search
-    /// for a new key runs over six slots on average, so it often crosses
-    /// into the next line (8 slots a line in a set, 4 in a map). Asked for
-    /// only the home line, half the inserts after a look-ahead still waited
-    /// for memory.
     @inline(__always)
-    func prefetch(_ key: UInt64) {
-        let home = home(key)
-        teiten_prefetch(words + (home << shift))
-        teiten_prefetch(words + (((home &+ Self.lastSlotOfLine >> shift) & mask) << shift))
-    }
-
-    /// Slots of a 64-byte line after the first, for a set (a map has half as many).
-    private static let lastSlotOfLine = ZeroedMemory.line / MemoryLayout<UInt64>.stride - 1
+    func prefetch(_ key: UInt64) { teiten_prefetch(words + (home(key) << shift)) }
 
     /// Where `key` is, or the empty slot where it would go.
     @inline(__always)

@@ -4,6 +4,7 @@ internal import Glibc
 internal import Dispatch
 internal import Synchronization
 internal import PacketDecoding
+internal import CPrefetch
 
 /// The detection stage on a thread of its own, so that a two-core sensor
 /// decodes and counts on one core while it detects on the other.
@@ -244,6 +245,11 @@ final class DetectionWorker: @unchecked Sendable {  // producer state: capture t
     @inline(__always)
     private static func lookAhead(_ base: UnsafeMutablePointer<Item>, _ index: Int, _ count: Int,
                                   keys: ZeroedStorage<ScanDetection.ProbeKeys>, for detection: inout ScanDetection) {
+        // The item whose keys are computed next time round was written by
+        // the capture thread's core: its line comes from there, as slowly
+        // as from memory (reading it unasked was a third of this loop's time).
+        let farthest = index &+ 2 &* keysAhead
+        if farthest < count { teiten_prefetch(base + farthest) }
         let far = index &+ keysAhead
         if far < count, base[far].kind == .packet {
             computeKeys(base, far, into: keys)
