@@ -335,17 +335,14 @@ public final class HourFileWriter: Sendable {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(description: "\(temporary): \(String(cString: strerror(errno)))") }
         do {
-            try produce { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw WriteError(description: "\(path): \(String(cString: strerror(errno)))")
-                    }
-                    offset += n
-                }
+            let writes = OverlappedWrites(descriptor: fd, path: path)
+            do {
+                try produce { bytes in try writes.write(bytes) }
+            } catch {
+                try? writes.finish()
+                throw error
             }
+            try writes.finish()
             guard fsync(fd) == 0 else { throw WriteError(description: "\(path): \(String(cString: strerror(errno)))") }
         } catch {
             Glibc.close(fd)
@@ -423,13 +420,7 @@ public enum CountFileFormat {
         // Sorted on one integer per row, whose fields are ranked as their
         // names sort (a comparison of names per pair of rows made this the
         // writer thread's main cost on hours of a million rows).
-        let classRank = Self.ranks(CountRow.classNames), protocolRank = Self.ranks(CountRow.protocolNames)
-        var order = hour.rows.indices.map { index -> (key: UInt64, index: Int) in
-            let packed = hour.rows[index].packed
-            let key = classRank[Int(packed >> 40 & 0x3)] << 40 | protocolRank[Int(packed >> 32 & 0x7)] << 32 | packed & 0xFFFF_FFFF
-            return (key, index)
-        }
-        order.sort { $0.key < $1.key }  // port, then country: two big-endian ASCII letters sort as their text
+        let order = sortedRowIndices(hour.rows)
         // Rows are written into one buffer through a pointer: appending to
         // an array field by field (a uniqueness and capacity check each) was
         // most of the writer thread, and the last hour's file is written
@@ -456,7 +447,7 @@ public enum CountFileFormat {
         try hour.rows.withUnsafeBufferPointer { rows in
             try hour.totals.withUnsafeBufferPointer { totals in
                 try prefixes.withUnsafeBufferPointer { prefixes in
-                    for (_, index) in order {
+                    for index in order {
                         let packed = rows[index].packed
                         let classCode = Int(packed >> 40 & 0x3), protocolCode = Int(packed >> 32 & 0x7)
                         // As `CountRow.className`/`protocolName` would, a code without a name traps.
@@ -491,6 +482,32 @@ public enum CountFileFormat {
         }
         try write(UnsafeRawBufferPointer(start: buffer, count: used))
     }
+
+    /// The indices of `rows` in the file's order: class, protocol (as
+    /// their names sort), port, country. One integer per row is sorted,
+    /// its fields ranked as their names sort (a comparison of names per
+    /// pair of rows made this the writer thread's main cost); port, then
+    /// country: two big-endian ASCII letters sort as their text.
+    /// (`indexBits`: bits left for a row's index beside its key; tests
+    /// lower it to take the comparison sort that hours too big for it take.)
+    static func sortedRowIndices(_ rows: [CountRow], indexBits: Int = 64 - keyBits) -> [Int] {
+        let classRank = Self.ranks(CountRow.classNames), protocolRank = Self.ranks(CountRow.protocolNames)
+        func key(_ row: CountRow) -> UInt64 {
+            let packed = row.packed
+            return classRank[Int(packed >> 40 & 0x3)] << 40 | protocolRank[Int(packed >> 32 & 0x7)] << 32 | packed & 0xFFFF_FFFF
+        }
+        // Key (43 bits) and index in one word, radix-sorted on the key.
+        guard rows.count <= 1 << indexBits else {
+            return rows.indices.sorted { key(rows[$0]) < key(rows[$1]) }
+        }
+        var words = rows.indices.map { key(rows[$0]) << UInt64(indexBits) | UInt64($0) }
+        RadixSort.sort(&words, bits: indexBits..<64)
+        let indexMask = UInt64(1) << UInt64(indexBits) - 1
+        return words.map { Int($0 & indexMask) }
+    }
+
+    /// Bits of a row's sort key: class rank (2 bits) and protocol rank (3) above port and country (32).
+    static let keyBits = 43
 
     /// Room for one row past a full piece: the hour, class and protocol
     /// (about 40 bytes), port, country, and three counts of 20 digits at most.

@@ -1,7 +1,11 @@
 import Testing
 import PacketDecoding
-import TeitenCore
-import TeitenOutput
+@testable import TeitenCore
+@testable import TeitenOutput
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
 import TrafficSynthesis
 
 /// The count-file CSV as the writer streams it: pieces of any size make
@@ -45,5 +49,70 @@ struct CountFileFormatTests {
             #expect(joined == whole, "pieces of \(pieceBytes) bytes")
             #expect(sizes.dropLast().allSatisfy { $0 >= pieceBytes && $0 < pieceBytes + 128 }, "\(sizes.prefix(5))")
         }
+    }
+
+    /// The radix sort orders by the bits it is given, keeps the order of
+    /// values equal there, and leaves the other bits alone.
+    @Test(arguments: [0..<64, 21..<64, 3..<17, 60..<64, 5..<5])
+    func radixSortSortsOnItsBits(_ bits: Range<Int>) {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 1000, 30_000] {
+            // Few distinct keys among many values: ties, whose order must hold.
+            let values = (0..<count).map { _ in UInt64.random(in: 0...UInt64.max, using: &generator) & (count > 100 ? 0xF0F0_0000_00FF_F0F0 : .max) }
+            func key(_ value: UInt64) -> UInt64 {
+                bits.isEmpty ? 0 : value >> UInt64(bits.lowerBound) & (bits.count == 64 ? .max : (1 << UInt64(bits.count)) - 1)
+            }
+            let expected = values.enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }.map(\.element)
+            var sorted = values
+            RadixSort.sort(&sorted, bits: bits)
+            #expect(sorted == expected, "\(count) values on bits \(bits)")
+        }
+    }
+
+    /// Rows in the file's order (class, protocol as their names sort, port,
+    /// country), by radix sort or, for hours too big for it, by comparison.
+    @Test func rowsSortAsTheirNames() {
+        var generator = SystemRandomNumberGenerator()
+        let countries: [UInt16] = [0x4141, 0x4144, 0x5553, 0x5A5A, 0x4A50, 0x4445]  // AA AD US ZZ JP DE
+        let rows = Set((0..<5000).map { _ in
+            UInt64.random(in: 0...2, using: &generator) << 40 | UInt64.random(in: 0...4, using: &generator) << 32
+                | UInt64.random(in: 0..<300, using: &generator) << 16
+                | UInt64(countries.randomElement(using: &generator)!)
+        }).map { CountRow(packed: $0) }
+        let expected = rows.indices.sorted {
+            (rows[$0].className, rows[$0].protocolName, rows[$0].port, rows[$0].country)
+                < (rows[$1].className, rows[$1].protocolName, rows[$1].port, rows[$1].country)
+        }
+        #expect(CountFileFormat.sortedRowIndices(rows) == expected)
+        #expect(CountFileFormat.sortedRowIndices(rows, indexBits: 4) == expected)  // the comparison sort
+    }
+
+    /// Pieces handed to the writing thread reach the file whole and in
+    /// order; a failed write is reported with the file's name.
+    @Test func overlappedWritesKeepOrderAndReportFailures() throws {
+        let path = NSTemporaryDirectory() + "teiten-overlapped-\(getpid()).bin"
+        defer { unlink(path) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        try #require(descriptor >= 0)
+        var expected: [UInt8] = []
+        let writes = OverlappedWrites(descriptor: descriptor, path: path)
+        for piece in 0..<200 {
+            let bytes = (0..<(piece * 997 % 70_000)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ piece) }
+            expected += bytes
+            try bytes.withUnsafeBytes { try writes.write($0) }
+        }
+        try writes.finish()
+        close(descriptor)
+        #expect(FileManager.default.contents(atPath: path) == Data(expected))
+
+        let readOnly = open(path, O_RDONLY)
+        defer { close(readOnly) }
+        let failing = OverlappedWrites(descriptor: readOnly, path: "the-file")
+        var thrown: (any Error)?
+        do {
+            for _ in 0..<4 { try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try failing.write($0) } }
+        } catch { thrown = error }
+        do { try failing.finish() } catch { thrown = thrown ?? error }
+        #expect("\(thrown.map { "\($0)" } ?? "nothing")".hasPrefix("the-file: "))
     }
 }
