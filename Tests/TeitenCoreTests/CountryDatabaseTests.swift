@@ -103,6 +103,30 @@ struct CountryDatabaseTests {
         }
     }
 
+    /// A file read a megabyte at a time: lines across chunk edges, CRLF
+    /// lines, a comment longer than a chunk and no newline at the end load
+    /// as if read whole; a range line longer than a chunk is refused.
+    @Test func fileBiggerThanAChunk() throws {
+        let countries = ["AU", "CN", "FR", "JP", "DE", "BR", "US", "SE"]
+        var text = "# \(String(repeating: "x", count: 100))\n"
+        for index in 0..<200_000 {  // about 5 MB
+            let start = UInt32(index) * 4096 + 16_777_216
+            text += "\(start),\(start + 4095),\(countries[index % countries.count])\(index % 7 == 0 ? "\r" : "")\n"
+            if index == 100_000 { text += "#" + String(repeating: "c", count: 1_500_000) + "\n" }
+        }
+        text.removeLast()  // no newline after the last range
+        let database = try Self.load(text)
+        #expect(database.rangeCount == 200_000)
+        for index in [0, 1, 42_001, 99_999, 100_000, 100_001, 150_000, 199_999] {
+            let address = UInt32(index) * 4096 + 16_777_216 + 2048
+            let name = "\(address >> 24).\(address >> 16 & 255).\(address >> 8 & 255).\(address & 255)"
+            #expect(database.country(of: IPAddress(name)!) == countries[index % countries.count], "range \(index)")
+        }
+        #expect(throws: CountryDatabase.LoadError.self) {
+            try Self.load("1,2,AU\n" + String(repeating: "1", count: 1_100_000) + ",2,AU\n")
+        }
+    }
+
     @Test func binaryFileIsRefused() throws {
         let scratch = ScratchDirectory()
         let path = scratch.file("x.mmdb")

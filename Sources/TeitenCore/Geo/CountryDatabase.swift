@@ -71,14 +71,15 @@ public struct CountryDatabase: Sendable {
     /// sooner. If any file fails, none is loaded and the first failure in
     /// `paths` order is the error.
     ///
-    /// The files are read, and the parsers' arrays reserved, on this
-    /// thread: memory that the parsing threads allocated would stay in
-    /// their own heaps once freed, resident for the whole run.
+    /// The files are opened (their read buffers allocated), and the
+    /// parsers' arrays reserved, on this thread: memory that the parsing
+    /// threads allocated would stay in their own heaps once freed, resident
+    /// for the whole run.
     public mutating func load(paths: [String]) throws(LoadError) {
         let contents = paths.map { path in Result { () throws(LoadError) in try Self.openFile(path) } }
         var parsed = contents.map { content -> Ranges in
-            guard case .success(.text(let bytes)) = content else { return Ranges() }
-            return Ranges(reservingFor: bytes)
+            guard case .success(.text(let file)) = content else { return Ranges() }
+            return Ranges(reservingFor: file)
         }
         var failures = [String?](repeating: nil, count: paths.count)
         parsed.withUnsafeMutableBufferPointer { parsedBuffer in
@@ -86,8 +87,8 @@ public struct CountryDatabase: Sendable {
                 // Each thread writes its own index only.
                 nonisolated(unsafe) let parsed = parsedBuffer, failures = failureBuffer
                 DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-                    guard case .success(.text(let bytes)) = contents[index] else { return }
-                    failures[index] = Self.parse(bytes, path: paths[index], into: &parsed[index])
+                    guard case .success(.text(let file)) = contents[index] else { return }
+                    failures[index] = Self.parse(file, into: &parsed[index])
                 }
             }
         }
@@ -119,15 +120,15 @@ public struct CountryDatabase: Sendable {
         if all.isEmpty { swap(&all, &parsed) } else { all += parsed }
     }
 
-    /// One file, opened: a MaxMind database, or the bytes of a tor-format file.
+    /// One file, opened: a MaxMind database, or a tor-format file.
     private enum FileContent {
         case maxMind(MaxMindDatabase)
-        case text([UInt8])
+        case text(GeoTextFile)
     }
 
     private static func openFile(_ path: String) throws(LoadError) -> FileContent {
         if MaxMindDatabase.recognises(path) { return .maxMind(try MaxMindDatabase(path: path)) }
-        return .text(try readFile(path))
+        return .text(try GeoTextFile(path: path))
     }
 
     /// A tor-format file's ranges, in file order.
@@ -137,10 +138,13 @@ public struct CountryDatabase: Sendable {
 
         init() {}
 
-        /// Room for a range per line of `bytes`, in the family of its first
-        /// range (the tor files hold one family each).
-        init(reservingFor bytes: [UInt8]) {
-            let lines = bytes.reduce(into: 1) { count, byte in if byte == 0x0A { count += 1 } }
+        /// Room for a range per line of `file`, in the family of its first
+        /// range (the tor files hold one family each), as its first chunk
+        /// foretells.
+        init(reservingFor file: GeoTextFile) {
+            let bytes = file.waiting
+            let linesSeen = bytes.reduce(into: 1) { count, byte in if byte == 0x0A { count += 1 } }
+            let lines = linesSeen * max(1, file.size) / max(1, bytes.count) + 64
             let firstRange = bytes.split(separator: 0x0A, maxSplits: 64).first { $0.first.map { $0 != UInt8(ascii: "#") } ?? false }
             if firstRange?.contains(UInt8(ascii: ":")) == true {
                 v6Starts.reserveCapacity(lines); v6Ends.reserveCapacity(lines); v6Codes.reserveCapacity(lines)
@@ -150,27 +154,22 @@ public struct CountryDatabase: Sendable {
         }
     }
 
-    /// Parses a tor-format file's bytes into `ranges`; the failure, or nil.
-    private static func parse(_ bytes: [UInt8], path: String, into ranges: inout Ranges) -> String? {
-        var loaded = 0
+    /// Parses a tor-format file into `ranges`; the failure, or nil.
+    private static func parse(_ file: GeoTextFile, into ranges: inout Ranges) -> String? {
+        var loaded = 0, lineNumber = 0
         var failure: String?
-        bytes.withUnsafeBufferPointer { buffer in
-            var lineStart = 0, lineNumber = 0
-            while lineStart < buffer.count && failure == nil {
-                var lineEnd = lineStart
-                while lineEnd < buffer.count && buffer[lineEnd] != 0x0A { lineEnd += 1 }
-                lineNumber += 1
-                let line = UnsafeBufferPointer(rebasing: buffer[lineStart..<lineEnd])
-                lineStart = lineEnd + 1
-                if line.isEmpty || line[0] == UInt8(ascii: "#") { continue }
-                if let problem = addRange(line, to: &ranges) {
-                    failure = "\(path): line \(lineNumber): \(problem)"
-                } else {
-                    loaded += 1
-                }
+        let readFailure = file.forEachLine { line in
+            lineNumber += 1
+            if line.isEmpty || line[0] == UInt8(ascii: "#") { return true }
+            if let problem = addRange(line, to: &ranges) {
+                failure = "\(file.path): line \(lineNumber): \(problem)"
+                return false
             }
+            loaded += 1
+            return true
         }
-        if failure == nil && loaded == 0 { failure = "\(path): no address ranges (not a tor geoip file?)" }
+        if let readFailure { return "\(file.path): \(readFailure)" }
+        if failure == nil && loaded == 0 { failure = "\(file.path): no address ranges (not a tor geoip file?)" }
         return failure
     }
 
@@ -330,30 +329,5 @@ public struct CountryDatabase: Sendable {
 
     public static func unpack(_ code: UInt16) -> String {
         String(decoding: [UInt8(code >> 8), UInt8(code & 0xFF)], as: UTF8.self)
-    }
-
-    private static func readFile(_ path: String) throws(LoadError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw LoadError(description: "\(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        // Read into place, sized by fstat (a file that grows meanwhile is read to its end).
-        var status = stat()
-        var bytes = [UInt8](repeating: 0, count: fstat(descriptor, &status) == 0 ? max(1 << 16, Int(status.st_size) + 1) : 1 << 20)
-        var filled = 0
-        while true {
-            if filled == bytes.count { bytes += repeatElement(0, count: bytes.count) }
-            let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw LoadError(description: "\(path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        bytes.removeLast(bytes.count - filled)
-        if bytes.starts(with: [0x3C]) || bytes.contains(0) {
-            throw LoadError(description: "\(path): neither a tor geoip text file nor a MaxMind database")
-        }
-        return bytes
     }
 }
