@@ -23,21 +23,29 @@ enum HyperLogLog {
     /// The distinct count that `registers` estimate (with the small-range
     /// correction: linear counting while registers are still empty).
     static func estimate(_ registers: UnsafeBufferPointer<UInt8>) -> Int {
-        let m = Double(registers.count)
         // Registers counted by rank first: an increment per register instead
         // of a dependent floating-point add (an hour closes 4,096 sketches of
-        // 4,096 registers per column). The sum is of powers of two, exact
-        // in any order at any rank a register reaches in practice. (A rank
-        // is at most 65 - registerBits: `register(of:)`.)
-        var sum = 0.0, zeros = 0
+        // 4,096 registers per column).
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { byRank in  // every value a byte holds
             byRank.initialize(repeating: 0)
             for register in registers { byRank[Int(register)] &+= 1 }
-            zeros = byRank[0]
-            inversePowers.withUnsafeBufferPointer { inverse in
-                for rank in 0...64 where byRank[rank] != 0 { sum += Double(byRank[rank]) * inverse[rank] }
-            }
+            return estimate(byRank: UnsafeBufferPointer(byRank), registerCount: registers.count)
         }
+    }
+
+    /// The estimate of `registerCount` registers, `byRank[r]` of which hold
+    /// rank r (ranks 0 to 64; a sketch that lists the few registers it has
+    /// set counts them without building the rest).
+    static func estimate(byRank: UnsafeBufferPointer<Int>, registerCount: Int) -> Int {
+        let m = Double(registerCount)
+        // The sum is of powers of two, exact in any order at any rank a
+        // register reaches in practice. (A rank is at most 65 - registerBits:
+        // `register(of:)`.)
+        var sum = 0.0
+        inversePowers.withUnsafeBufferPointer { inverse in
+            for rank in 0...64 where byRank[rank] != 0 { sum += Double(byRank[rank]) * inverse[rank] }
+        }
+        let zeros = byRank[0]
         let alpha = 0.7213 / (1 + 1.079 / m)
         let raw = alpha * m * m / sum
         if raw <= 2.5 * m && zeros > 0 {

@@ -208,9 +208,11 @@ public struct HourCounts: Sendable {
 
     /// Folds the sketches' estimates into the counts and takes the pair
     /// sets and row index out, once the hour is final (before it goes to
-    /// the writer thread). Returns them emptied, for a later hour to reuse.
+    /// the writer thread). Returns them emptied, for a later hour to reuse;
+    /// nil unless `forReuse` (emptying them is a `memset` of tens of MiB,
+    /// which at the end of a run the run would wait for).
     @discardableResult
-    mutating func releasePairs() -> HourTables {
+    mutating func releasePairs(forReuse: Bool = true) -> HourTables? {
         var estimated = Set<Int32>()
         for (row, count) in sourceSketches.estimates() { totals[row].sources &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
         for (row, count) in destinationSketches.estimates() { totals[row].destinations &+= UInt32(clamping: count); estimated.insert(Int32(row)) }
@@ -220,6 +222,7 @@ public struct HourCounts: Sendable {
         sourcePairs = PackedSet()
         destinationPairs = PackedSet()
         rowOfKey = PackedMap()
+        guard forReuse else { return nil }
         tables.empty()
         return tables
     }
@@ -428,7 +431,6 @@ struct RowSketches {
     /// Each sketched row and its estimate (waiting pairs applied first).
     mutating func estimates() -> [(row: Int, count: Int)] {
         apply()
-        var listed = [UInt8](repeating: 0, count: 1 << Self.registerBits)
         return rowOfSketch.indices.map { index in
             let first = index * Self.listWords, length = lists[first + Self.listWords - 1]
             if length == Self.fullMark {
@@ -437,10 +439,13 @@ struct RowSketches {
                     HyperLogLog.estimate(UnsafeBufferPointer(rebasing: $0[full..<(full + (1 << Self.registerBits))]))
                 })
             }
-            let words = lists[first..<(first + Int(length))]
-            for word in words { listed[Int(word >> 8)] = UInt8(truncatingIfNeeded: word) }
-            defer { for word in words { listed[Int(word >> 8)] = 0 } }
-            return (rowOfSketch[index], listed.withUnsafeBufferPointer { HyperLogLog.estimate($0) })
+            // A list's other registers are zero: counted as such, not built.
+            return (rowOfSketch[index], withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { byRank in
+                byRank.initialize(repeating: 0)
+                byRank[0] = (1 << Self.registerBits) - Int(length)
+                for word in lists[first..<(first + Int(length))] { byRank[Int(word & 0xFF)] &+= 1 }
+                return HyperLogLog.estimate(byRank: UnsafeBufferPointer(byRank), registerCount: 1 << Self.registerBits)
+            })
         }
     }
 

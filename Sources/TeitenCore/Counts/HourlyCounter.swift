@@ -153,7 +153,7 @@ public struct HourlyCounter {
             } else if hour.hour < nowHour {
                 var closed = hour
                 closed.complete = false
-                closed.releasePairs()
+                closed.releasePairs(forReuse: false)
                 finished.append(closed)
             }
         }
@@ -171,7 +171,7 @@ public struct HourlyCounter {
         let start = counts.startSeconds, end = start + 3600
         let from = observedFrom?.nanoseconds ?? .max
         counts.complete = !counts.gap && from <= start * 1_000_000_000 && time.nanoseconds >= end * 1_000_000_000
-        spareTables = counts.releasePairs()
+        spareTables = counts.releasePairs(forReuse: current != nil)  // nil: the run is ending
         if currentHour > counts.hour { current!.adopt(&spareTables) }
         finished.append(counts)
     }
