@@ -140,19 +140,8 @@ public final class AlertStreamWriter: Sendable {
     /// off again (ftruncate to the size before it). Returns an error text or nil.
     private static func writeWhole(_ fd: Int32, _ text: [UInt8]) -> String? {
         let before = lseek(fd, 0, SEEK_END)  // O_APPEND writes go to the end anyway
-        return text.withUnsafeBufferPointer { bytes -> String? in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let reason = String(cString: strerror(errno))
-                    if offset > 0 && before >= 0 { _ = ftruncate(fd, before) }
-                    return reason
-                }
-                offset += n
-            }
-            return nil
-        }
+        let (written, failure) = text.withUnsafeBytes { DescriptorWrites.writeAll(fd, $0) }
+        if failure != nil && written > 0 && before >= 0 { _ = ftruncate(fd, before) }
+        return failure
     }
 }

@@ -417,9 +417,6 @@ public enum CountFileFormat {
     /// (the writer thread reuses one buffer instead of building the file).
     public static func writeCSV(_ hour: HourCounts, pieceBytes: Int = 1 << 18,
                                 to write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        // Sorted on one integer per row, whose fields are ranked as their
-        // names sort (a comparison of names per pair of rows made this the
-        // writer thread's main cost on hours of a million rows).
         let order = sortedRowIndices(hour.rows)
         // Rows are written into one buffer through a pointer: appending to
         // an array field by field (a uniqueness and capacity check each) was

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#endif
 internal import Foundation
 internal import Synchronization
 
@@ -83,26 +80,13 @@ final class OverlappedWrites: @unchecked Sendable {  // each slot handed over th
             filled.wait()
             let length = lengths[slot]
             if length < 0 { break }
-            if failure.withLock({ $0 }) == nil, length > 0, let problem = Self.writeAll(descriptor, buffers[slot].baseAddress!, length) {
+            if failure.withLock({ $0 }) == nil, length > 0,
+               let problem = DescriptorWrites.writeAll(descriptor, UnsafeRawBufferPointer(start: buffers[slot].baseAddress, count: length)).failure {
                 failure.withLock { $0 = "\(path): \(problem)" }
             }
             slot ^= 1
             free.signal()
         }
         stopped.signal()
-    }
-
-    /// Writes `length` bytes from `start`; what went wrong, or nil.
-    static func writeAll(_ descriptor: Int32, _ start: UnsafeRawPointer, _ length: Int) -> String? {
-        var offset = 0
-        while offset < length {
-            let n = Glibc.write(descriptor, start + offset, length - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
-            }
-            offset += n
-        }
-        return nil
     }
 }
