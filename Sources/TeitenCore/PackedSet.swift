@@ -176,8 +176,12 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         hasZero = false
     }
 
+    /// A copy with the same room to grow in place (and so the same kind of
+    /// pages, `ZeroedMemory`).
     func copy() -> PackedSlots {
-        let copy = PackedSlots(capacity: mask + 1, withValues: shift == 1)
+        let memoryWords = memory.capacity / MemoryLayout<UInt64>.stride
+        let reservedSlots = memory.capacity > Self.bytes(slots: mask + 1, shift: shift) ? (memoryWords >> shift) - 1 : 0
+        let copy = PackedSlots(capacity: mask + 1, withValues: shift == 1, reservingCapacity: reservedSlots)
         copy.words.update(from: words, count: wordCount)
         copy.count = count
         copy.hasZero = hasZero

@@ -7,14 +7,25 @@ internal import Glibc
 /// packet and table.
 ///
 /// Blocks of `largeBlock` bytes and more are mapped anonymously (zero pages,
-/// committed only when first written, so an idle table costs nothing),
-/// aligned to 2 MiB and marked for transparent huge pages: with 4 KiB pages
-/// every random line is also a TLB miss and a page walk, which on tables of
-/// tens of MiB cost about as much as the miss itself. A huge page is the
-/// threshold: a detector's 2 MiB key table from `calloc` took 512 pages of
-/// the heap, each a TLB entry, and was zeroed whole when it reused freed
-/// heap memory, used or not. Smaller blocks come from `calloc`. Every
-/// block starts on a 64-byte line.
+/// committed only when first written, so an idle table costs nothing) and
+/// aligned to 2 MiB. Fixed-size blocks (detector windows, country tables,
+/// fingerprints) are marked for transparent huge pages: they are read many
+/// times a packet, and with 4 KiB pages every random line is also a TLB
+/// miss and a page walk. A huge page is the threshold: a detector's 2 MiB
+/// key table from `calloc` took 512 pages of the heap, each a TLB entry,
+/// and was zeroed whole when it reused freed heap memory, used or not.
+///
+/// Blocks reserved to grow in place (`reserving`: the hours' pair sets and
+/// row index) are left to the system's default page size (4 KiB under
+/// Debian's `madvise` policy). They are committed while packets flow, hour
+/// after hour, and read a line or two a packet, each line asked for well
+/// ahead. In a VM a fresh huge page is much dearer than 512 small ones
+/// when other programs have just freed small pages (the host must back all
+/// of it at once, from memory it has taken back): on the benchmark the
+/// sets' huge pages doubled the kernel time, and the page walks they saved
+/// were worth less (docs/performance.md, ninth session).
+///
+/// Smaller blocks come from `calloc`. Every block starts on a 64-byte line.
 struct ZeroedMemory {
     static let hugePage = 2 << 20
     static let largeBlock = 2 << 20
@@ -51,7 +62,9 @@ struct ZeroedMemory {
             mappedLength = length
             capacity = usable
             base = mapped.alignedUp(toMultipleOf: Self.hugePage)
-            _ = madvise(base, usable, MADV_HUGEPAGE)  // a hint: without huge pages the table still works
+            if reserving == 0 {
+                _ = madvise(base, usable, MADV_HUGEPAGE)  // a hint: without huge pages the table still works
+            }
         } else {
             guard let raw = calloc(bytes + Self.line, 1) else { fatalError("cannot allocate \(bytes) bytes for a table") }
             allocation = raw

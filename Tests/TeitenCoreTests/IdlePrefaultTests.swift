@@ -37,3 +37,42 @@ struct IdlePrefaultTests {
         #expect(changed == 0)
     }
 }
+
+/// Which blocks ask for transparent huge pages (`ZeroedMemory`): the
+/// fixed-size tables do, the blocks reserved to grow in place do not. Read
+/// back from the mapping's `VmFlags` in /proc/self/smaps (`hg`: marked
+/// `MADV_HUGEPAGE`).
+@Suite("Table pages")
+struct TablePageTests {
+    /// The VmFlags of the mapping holding `address`; nil if not found.
+    static func flags(of address: UnsafeMutableRawPointer) -> [Substring]? {
+        // Read line by line: Foundation reads a /proc file (size 0) only up to its first page.
+        guard let file = fopen("/proc/self/smaps", "r") else { return nil }
+        defer { fclose(file) }
+        let target = UInt(bitPattern: address)
+        var inside = false
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while fgets(&buffer, Int32(buffer.count), file) != nil {
+            let line = String(cString: buffer)
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
+                let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                inside = bounds.count == 2 && bounds[0] <= target && target < bounds[1]
+            } else if inside, fields.first == "VmFlags:" {
+                return Array(fields.dropFirst())
+            }
+        }
+        return nil
+    }
+
+    @Test func fixedTablesAskForHugePagesGrowingOnesDoNot() throws {
+        let fixed = ZeroedMemory(bytes: 4 << 20)
+        defer { fixed.release() }
+        let growing = ZeroedMemory(bytes: 4 << 20, reserving: 64 << 20)
+        defer { growing.release() }
+        let fixedFlags = try #require(Self.flags(of: fixed.base))
+        let growingFlags = try #require(Self.flags(of: growing.base))
+        #expect(fixedFlags.contains("hg"))
+        #expect(!growingFlags.contains("hg"))
+    }
+}

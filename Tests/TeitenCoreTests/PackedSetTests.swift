@@ -85,6 +85,27 @@ struct PackedSetTests {
         #expect(!set.contains(key &+ 0x9E37_79B9_7F4A_7C15))
     }
 
+    /// A copy of a table that grows in place (what a checkpoint's copy
+    /// becomes at the next insert) keeps that room: it too doubles in place,
+    /// and stays on the same kind of pages (`ZeroedMemory`).
+    @Test func copiesOfLargeTablesKeepTheirRoom() {
+        var set = PackedSet()
+        var key: UInt64 = 0
+        var inserted = 0
+        func next() -> UInt64 { key &+= 0x9E37_79B9_7F4A_7C15; inserted += 1; return key }
+        while set.capacity < 1 << 20 { set.insert(next()) }  // a reserved block
+        let originalCount = inserted
+        var copy = set
+        copy.insert(next())  // the copy is made here
+        #expect(copy.tableIdentity != set.tableIdentity)
+        let address = copy.slotsAddress
+        let capacity = copy.capacity
+        while copy.capacity == capacity { copy.insert(next()) }
+        #expect(copy.slotsAddress == address, "the copy moved instead of doubling in place")
+        #expect(copy.count == inserted && set.count == originalCount)
+        #expect(copy.contains(key) && !set.contains(key))
+    }
+
     @Test func mapHoldsValuesThroughGrowth() {
         var map = PackedMap()
         for key in 0..<50_000 as Range<UInt64> { map.set(key &* 0x9E37_79B9_7F4A_7C15, Int32(truncatingIfNeeded: key)) }
