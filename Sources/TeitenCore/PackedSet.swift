@@ -153,7 +153,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         shift = withValues ? 1 : 0
         lineMask = ((ZeroedMemory.line / MemoryLayout<UInt64>.stride) >> shift) - 1
         memory = ZeroedMemory(bytes: Self.bytes(slots: capacity, shift: shift),
-                              reserving: Self.bytes(slots: reservingCapacity, shift: shift))
+                              reserving: Self.bytes(slots: reservingCapacity, shift: shift), hugePages: false)
         words = memory.base.bindMemory(to: UInt64.self, capacity: memory.capacity / MemoryLayout<UInt64>.stride)
         setPrefaultMark()
     }
@@ -176,8 +176,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
         hasZero = false
     }
 
-    /// A copy with the same room to grow in place (and so the same kind of
-    /// pages, `ZeroedMemory`).
+    /// A copy with the same room to grow in place.
     func copy() -> PackedSlots {
         let memoryWords = memory.capacity / MemoryLayout<UInt64>.stride
         let reservedSlots = memory.capacity > Self.bytes(slots: mask + 1, shift: shift) ? (memoryWords >> shift) - 1 : 0
@@ -284,7 +283,7 @@ final class PackedSlots: @unchecked Sendable {  // mutated only through a unique
             doubleInPlace()
         } else {
             let reserve = bytes >= ZeroedMemory.largeBlock ? bytes * Self.reserveFactor : 0
-            moveAll(to: ZeroedMemory(bytes: bytes, reserving: reserve), capacity: capacity)
+            moveAll(to: ZeroedMemory(bytes: bytes, reserving: reserve, hugePages: false), capacity: capacity)
         }
         setPrefaultMark()
     }

@@ -8,24 +8,21 @@ internal import Glibc
 ///
 /// Blocks of `largeBlock` bytes and more are mapped anonymously (zero pages,
 /// committed only when first written, so an idle table costs nothing) and
-/// aligned to 2 MiB. Fixed-size blocks (detector windows, country tables,
-/// fingerprints) are marked for transparent huge pages: they are read many
-/// times a packet, and with 4 KiB pages every random line is also a TLB
-/// miss and a page walk. A huge page is the threshold: a detector's 2 MiB
-/// key table from `calloc` took 512 pages of the heap, each a TLB entry,
-/// and was zeroed whole when it reused freed heap memory, used or not.
+/// aligned to 2 MiB. Smaller blocks come from `calloc`. Every block starts
+/// on a 64-byte line.
 ///
-/// Blocks reserved to grow in place (`reserving`: the hours' pair sets and
-/// row index) are left to the system's default page size (4 KiB under
-/// Debian's `madvise` policy). They are committed while packets flow, hour
-/// after hour, and read a line or two a packet, each line asked for well
-/// ahead. In a VM a fresh huge page is much dearer than 512 small ones
-/// when other programs have just freed small pages (the host must back all
-/// of it at once, from memory it has taken back): on the benchmark the
-/// sets' huge pages doubled the kernel time, and the page walks they saved
-/// were worth less (docs/performance.md, ninth session).
-///
-/// Smaller blocks come from `calloc`. Every block starts on a 64-byte line.
+/// `hugePages`: the block asks for transparent huge pages. With 4 KiB pages
+/// every random line is also a TLB miss and a page walk; a huge page spares
+/// them, but in a VM its first write costs more than 512 small pages' (5-6
+/// ms a MiB against 1.2-2.2 here, right after another program freed small
+/// pages: docs/performance.md, ninth session). So only the detection
+/// thread's window tables ask (`ZeroedStorage`): several lines a packet,
+/// committed ahead by `IdlePrefault`. The hours' pair sets and row index
+/// (`PackedSlots`: committed while packets flow, a line or two a packet)
+/// and the country tables (committed before the first packet) do not.
+/// A huge page is also why `largeBlock` is 2 MiB: a detector's 2 MiB key
+/// table from `calloc` took 512 pages of the heap, and was zeroed whole
+/// when it reused freed heap memory, used or not.
 struct ZeroedMemory {
     static let hugePage = 2 << 20
     static let largeBlock = 2 << 20
@@ -41,7 +38,7 @@ struct ZeroedMemory {
     /// large block), zero-filled like the rest and committed only where
     /// written, so that a table can double in place (`PackedSlots`)
     /// instead of moving to fresh memory.
-    init(bytes: Int, reserving: Int = 0) {
+    init(bytes: Int, reserving: Int = 0, hugePages: Bool) {
         let bytes = max(1, bytes)
         if bytes >= Self.largeBlock || reserving > bytes {
             var usable = max(bytes, reserving)
@@ -62,7 +59,7 @@ struct ZeroedMemory {
             mappedLength = length
             capacity = usable
             base = mapped.alignedUp(toMultipleOf: Self.hugePage)
-            if reserving == 0 {
+            if hugePages {
                 _ = madvise(base, usable, MADV_HUGEPAGE)  // a hint: without huge pages the table still works
             }
         } else {

@@ -20,7 +20,7 @@ struct IdlePrefaultTests {
 
     @Test func commitsWithoutChangingAByte() {
         let bytes = 16 << 20
-        let memory = ZeroedMemory(bytes: bytes)
+        let memory = ZeroedMemory(bytes: bytes, hugePages: false)
         defer { memory.release() }
         let words = memory.base.bindMemory(to: UInt64.self, capacity: bytes / 8)
         for index in stride(from: 0, to: bytes / 16, by: 509) { words[index] = UInt64(index) | 1 << 63 }  // the first half in use
@@ -38,18 +38,16 @@ struct IdlePrefaultTests {
     }
 }
 
-/// Which blocks ask for transparent huge pages (`ZeroedMemory`): the
-/// fixed-size tables do, the blocks reserved to grow in place do not. Read
-/// back from the mapping's `VmFlags` in /proc/self/smaps (`hg`: marked
-/// `MADV_HUGEPAGE`).
+/// Which tables ask for transparent huge pages (`ZeroedMemory`): the
+/// detectors' windows do, the hours' pair sets do not. Read back from the
+/// mapping's `VmFlags` in /proc/self/smaps (`hg`: marked `MADV_HUGEPAGE`).
 @Suite("Table pages")
 struct TablePageTests {
     /// The VmFlags of the mapping holding `address`; nil if not found.
-    static func flags(of address: UnsafeMutableRawPointer) -> [Substring]? {
+    static func flags(of address: UInt) -> [Substring]? {
         // Read line by line: Foundation reads a /proc file (size 0) only up to its first page.
         guard let file = fopen("/proc/self/smaps", "r") else { return nil }
         defer { fclose(file) }
-        let target = UInt(bitPattern: address)
         var inside = false
         var buffer = [CChar](repeating: 0, count: 4096)
         while fgets(&buffer, Int32(buffer.count), file) != nil {
@@ -57,7 +55,7 @@ struct TablePageTests {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\n" })
             if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
                 let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
-                inside = bounds.count == 2 && bounds[0] <= target && target < bounds[1]
+                inside = bounds.count == 2 && bounds[0] <= address && address < bounds[1]
             } else if inside, fields.first == "VmFlags:" {
                 return Array(fields.dropFirst())
             }
@@ -65,14 +63,14 @@ struct TablePageTests {
         return nil
     }
 
-    @Test func fixedTablesAskForHugePagesGrowingOnesDoNot() throws {
-        let fixed = ZeroedMemory(bytes: 4 << 20)
-        defer { fixed.release() }
-        let growing = ZeroedMemory(bytes: 4 << 20, reserving: 64 << 20)
-        defer { growing.release() }
-        let fixedFlags = try #require(Self.flags(of: fixed.base))
-        let growingFlags = try #require(Self.flags(of: growing.base))
-        #expect(fixedFlags.contains("hg"))
-        #expect(!growingFlags.contains("hg"))
+    @Test func detectorTablesAskForHugePagesPairSetsDoNot() throws {
+        let window = ZeroedStorage<UInt64>(count: 1 << 19)  // 4 MiB, like a detector's table
+        var pairs = PackedSet()
+        var key: UInt64 = 0
+        while pairs.capacity < 1 << 20 { key &+= 0x9E37_79B9_7F4A_7C15; pairs.insert(key) }  // 8 MiB
+        let windowFlags = try #require(Self.flags(of: UInt(bitPattern: window.base)))
+        let pairFlags = try #require(Self.flags(of: pairs.slotsAddress))
+        #expect(windowFlags.contains("hg"))
+        #expect(!pairFlags.contains("hg"))
     }
 }

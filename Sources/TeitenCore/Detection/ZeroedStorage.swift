@@ -4,8 +4,8 @@ internal import Glibc
 internal import CPrefetch
 
 /// A fixed array of trivial values, zero-filled (`ZeroedMemory`: lazily
-/// committed pages, huge pages for big tables), so untouched parts of a big
-/// table cost no memory.
+/// committed pages, huge pages for big tables: the detectors' windows and
+/// fingerprints), so untouched parts of a big table cost no memory.
 ///
 /// The first element sits on a 64-byte boundary, so a table whose buckets
 /// are whole cache lines (WindowTable) finds each bucket in exactly those lines.
@@ -17,7 +17,7 @@ final class ZeroedStorage<Element>: @unchecked Sendable {
     init(count: Int) {
         precondition(_isPOD(Element.self), "ZeroedStorage holds trivial values only")
         self.count = count
-        memory = ZeroedMemory(bytes: max(1, count) * MemoryLayout<Element>.stride)
+        memory = ZeroedMemory(bytes: max(1, count) * MemoryLayout<Element>.stride, hugePages: true)
         base = memory.base.bindMemory(to: Element.self, capacity: max(1, count))
     }
 

@@ -80,7 +80,7 @@ final class IPv4BlockCountries: @unchecked Sendable {
                 sixteens[sixteen] = UInt16(Self.search)
             }
         }
-        pageMemory = ZeroedMemory(bytes: max(1, pageCount) << 9)
+        pageMemory = ZeroedMemory(bytes: max(1, pageCount) << 9, hugePages: false)
         pages = pageMemory.base.bindMemory(to: UInt16.self, capacity: max(1, pageCount) << 8)
         // Pages first: each /24 a span covers whole takes its number, each
         // one it covers in part a block (spans arrive in order, so the
@@ -99,7 +99,7 @@ final class IPv4BlockCountries: @unchecked Sendable {
             }
         }
         blockCount = min(blockCount, Self.maximumBlocks)
-        blockMemory = ZeroedMemory(bytes: max(1, blockCount) << 8)
+        blockMemory = ZeroedMemory(bytes: max(1, blockCount) << 8, hugePages: false)
         blocks = blockMemory.base.bindMemory(to: UInt8.self, capacity: max(1, blockCount) << 8)
         for span in spans {  // then the blocks, address by address
             Self.forEachBlock(of: span, sixteens, pages) { [blocks] block, entry in
