@@ -83,62 +83,64 @@ extension IPAddress {
         if !bytes.contains(UInt8(ascii: ":")) {
             return parseIPv4(bytes, from: 0, to: bytes.count).map { IPAddress(ipv4: $0) }
         }
-        // Up to 8 groups; `gap` marks where "::" stands.
-        var groups = SIMD8<UInt16>()  // in registers: no array per address (country files parse 550,000 of them)
-        var count = 0, gap = -1, index = 0
+        // One pass, the groups shifted into a 128-bit value as they come:
+        // the country files parse 550,000 of these before the first packet.
+        // Groups before a "::" are set aside (`head`) and moved up past the
+        // gap at the end.
+        var high: UInt64 = 0, low: UInt64 = 0
+        var headHigh: UInt64 = 0, headLow: UInt64 = 0, headGroups = -1  // -1: no "::"
+        var groups = 0
+        var index = 0
         let end = bytes.count
-        if end >= 2 && bytes[0] == UInt8(ascii: ":") && bytes[1] == UInt8(ascii: ":") {
-            gap = 0
+        if bytes[0] == UInt8(ascii: ":") {
+            guard end >= 2 && bytes[1] == UInt8(ascii: ":") else { return nil }
+            headGroups = 0
             index = 2
-            if index == end { return IPAddress(high: 0, low: 0) }
-        } else if bytes[0] == UInt8(ascii: ":") {
-            return nil
         }
         while index < end {
-            guard count < 8 else { return nil }
-            var fieldEnd = index
-            while fieldEnd < end && bytes[fieldEnd] != UInt8(ascii: ":") { fieldEnd += 1 }
-            if fieldEnd == end && bytes[index..<fieldEnd].contains(UInt8(ascii: ".")) {
-                guard count <= 6, let v4 = parseIPv4(bytes, from: index, to: fieldEnd) else { return nil }
-                groups[count] = UInt16(v4 >> 16)
-                groups[count + 1] = UInt16(v4 & 0xFFFF)
-                count += 2
-                index = fieldEnd
-                break
-            }
-            let digits = fieldEnd - index
-            guard (1...4).contains(digits) else { return nil }
-            var value: UInt16 = 0
-            for position in index..<fieldEnd {
-                guard let nibble = hexValue(bytes[position]) else { return nil }
-                value = value << 4 | UInt16(nibble)
-            }
-            groups[count] = value
-            count += 1
-            index = fieldEnd
-            if index < end {  // at a colon
+            let fieldStart = index
+            var value: UInt64 = 0
+            while index < end, let nibble = hexValue(bytes[index]) {
+                value = value << 4 | UInt64(nibble)
                 index += 1
-                if index < end && bytes[index] == UInt8(ascii: ":") {
-                    guard gap < 0 else { return nil }  // a second "::"
-                    gap = count
-                    index += 1
-                } else if index == end {
-                    return nil  // a trailing single colon
-                }
+            }
+            var fieldGroups = 1
+            if index < end && bytes[index] == UInt8(ascii: ".") {  // an embedded dotted quad ends the address
+                guard let v4 = parseIPv4(bytes, from: fieldStart, to: end) else { return nil }
+                value = UInt64(v4)
+                fieldGroups = 2
+                index = end
+            } else {
+                guard (1...4).contains(index - fieldStart) else { return nil }
+            }
+            guard groups + fieldGroups <= 8 else { return nil }
+            high = high << (16 * fieldGroups) | low >> (64 - 16 * fieldGroups)
+            low = low << (16 * fieldGroups) | value
+            groups += fieldGroups
+            guard index < end else { break }
+            guard bytes[index] == UInt8(ascii: ":") else { return nil }
+            index += 1
+            if index < end && bytes[index] == UInt8(ascii: ":") {
+                guard headGroups < 0 else { return nil }  // a second "::"
+                headHigh = high; headLow = low; headGroups = groups
+                high = 0; low = 0
+                index += 1
+            } else if index == end {
+                return nil  // a trailing single colon
             }
         }
-        if gap >= 0 {
-            guard count < 8 else { return nil }
-            let tail = count - gap
-            for i in 0..<tail { groups[7 - i] = groups[count - 1 - i] }
-            for i in gap..<(8 - tail) { groups[i] = 0 }
+        if headGroups >= 0 {
+            guard groups < 8 else { return nil }  // "::" stands for one group at least
+            // The head's groups move up by the groups the gap and tail take.
+            let shift = 16 * (8 - headGroups)
+            if shift >= 64 {
+                high |= headLow << (shift - 64)
+            } else {
+                high |= headHigh << shift | headLow >> (64 - shift)
+                low |= headLow << shift
+            }
         } else {
-            guard count == 8 else { return nil }
-        }
-        var high: UInt64 = 0, low: UInt64 = 0
-        for i in 0..<4 {
-            high = high << 16 | UInt64(groups[i])
-            low = low << 16 | UInt64(groups[i + 4])
+            guard groups == 8 else { return nil }
         }
         return IPAddress(high: high, low: low)
     }

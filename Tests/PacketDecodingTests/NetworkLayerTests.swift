@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PacketDecoding
 import Testing
 import TrafficSynthesis
@@ -106,5 +109,60 @@ struct NetworkLayerTests {
         for bad in ["", "1.2.3", "1.2.3.256", "1::2::3", "12345::", "1.2.3.4.5", "g::1", ":::"] {
             #expect(IPAddress(bad) == nil, "\(bad)")
         }
+    }
+
+    /// IPv6 text against glibc's `inet_pton`, on addresses written every
+    /// way (zeros compressed anywhere, upper case, leading zeros, embedded
+    /// dotted quads) and on the same text cut, spliced and mistyped.
+    @Test func ipv6TextAgreesWithInetPton() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(bound))
+        }
+        func written() -> String {
+            var groups = (0..<8).map { _ in next(3) == 0 ? 0 : next(4) == 0 ? next(16) : next(65536) }
+            if next(4) == 0 { groups.replaceSubrange(0..<6, with: [0, 0, 0, 0, 0, 0xFFFF]) }
+            var fields = groups.map { group -> String in
+                let hex = String(group, radix: 16, uppercase: next(5) == 0)
+                return next(6) == 0 ? String(repeating: "0", count: max(0, 4 - hex.count)) + hex : hex
+            }
+            if next(3) == 0 {  // the last two groups as a dotted quad (octets without leading zeros)
+                fields.removeLast(2)
+                fields.append([groups[6] >> 8, groups[6] & 0xFF, groups[7] >> 8, groups[7] & 0xFF].map(String.init).joined(separator: "."))
+            }
+            if next(2) == 0 {  // "::" for a run of fields
+                let start = next(fields.count), length = 1 + next(fields.count - start)
+                fields.replaceSubrange(start..<(start + length), with: [""])
+                if start == 0 { fields.insert("", at: 0) }
+                if start + 1 == fields.count { fields.append("") }
+            }
+            return fields.joined(separator: ":")
+        }
+        let alphabet = Array("0123456789abcdefABCDEFg:.:::")
+        var compared = 0
+        for _ in 0..<60_000 {
+            var text = Array(written())
+            switch next(4) {
+            case 0: text.removeSubrange(next(text.count)..<text.count)
+            case 1: text.insert(alphabet[next(alphabet.count)], at: next(text.count + 1))
+            case 2: text[next(text.count)] = alphabet[next(alphabet.count)]
+            default: break
+            }
+            let candidate = String(text)
+            // glibc refuses a dotted octet with a leading zero, the parser allows it (as in IPv4 text): left out.
+            let octets = candidate.split(separator: ":", omittingEmptySubsequences: false).last?.split(separator: ".") ?? []
+            guard candidate.contains(":"), octets.count < 2 || !octets.contains(where: { $0.count > 1 && $0.first == "0" }) else { continue }
+            var expected = in6_addr()
+            let valid = inet_pton(AF_INET6, candidate, &expected) == 1
+            let parsed = IPAddress(candidate)
+            let expectedBytes = withUnsafeBytes(of: &expected) { Array($0) }
+            let parsedBytes = parsed.map { address in
+                (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? address.high >> (56 - 8 * UInt64($0)) : address.low >> (120 - 8 * UInt64($0)))) }
+            }
+            #expect(valid ? parsedBytes == expectedBytes : parsed == nil, "\(candidate)")
+            compared += 1
+        }
+        #expect(compared > 40_000)
     }
 }

@@ -101,14 +101,12 @@ final class IPv4BlockCountries: @unchecked Sendable {
         blockCount = min(blockCount, Self.maximumBlocks)
         blockMemory = ZeroedMemory(bytes: max(1, blockCount) << 8, hugePages: false)
         blocks = blockMemory.base.bindMemory(to: UInt8.self, capacity: max(1, blockCount) << 8)
-        for span in spans {  // then the blocks, address by address
+        for span in spans {  // then the blocks: each span's run of addresses in each
             Self.forEachBlock(of: span, sixteens, pages) { [blocks] block, entry in
                 guard entry >= Self.firstBlock else { return }
                 let base = UInt32(block) << 8
-                let block = blocks + Int(entry - Self.firstBlock) << 8
-                for address in max(span.start, base)...min(span.end, base | 0xFF) {
-                    block[Int(address & 0xFF)] = span.number
-                }
+                let first = Int(max(span.start, base) & 0xFF), last = Int(min(span.end, base | 0xFF) & 0xFF)
+                (blocks + (Int(entry - Self.firstBlock) << 8 | first)).update(repeating: span.number, count: last - first + 1)
             }
         }
     }
