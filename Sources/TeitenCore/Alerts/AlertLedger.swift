@@ -35,19 +35,36 @@ public struct AlertLedger {
         var baseline: Double? = nil
     }
 
+    /// What every packet of an episode updates (`add`) comes first, the
+    /// opening (read when a line is written) last: an episode is 7 cache
+    /// lines, and a packet that extends it now touches the first few only.
     private struct Episode {
-        let id: UInt64
-        var opening: Opening
-        var lastSeen: PacketTime
         var packets: UInt64
+        var lastSeen: PacketTime
+        var lastLineAt: PacketTime
+        var packetsAtLastLine: UInt64
+        var written: Bool
+        /// The opening's kind, kept beside the counters.
+        let kind: Alert.Kind
         var targets = DistinctCount()
         var ports = DistinctCount()
         var sources = DistinctCount()
         var listedPorts: [UInt16] = []
         var sourcePorts: [UInt16] = []
-        var lastLineAt: PacketTime
-        var packetsAtLastLine: UInt64
-        var written: Bool
+        let id: UInt64
+        var opening: Opening
+
+        init(id: UInt64, opening: Opening, lastSeen: PacketTime, packets: UInt64,
+             lastLineAt: PacketTime, packetsAtLastLine: UInt64, written: Bool) {
+            self.packets = packets
+            self.lastSeen = lastSeen
+            self.lastLineAt = lastLineAt
+            self.packetsAtLastLine = packetsAtLastLine
+            self.written = written
+            kind = opening.kind
+            self.id = id
+            self.opening = opening
+        }
     }
 
     public let tunables: Tunables
@@ -190,7 +207,7 @@ public struct AlertLedger {
             episode.listedPorts.append(port)
         }
         if let source { episode.sources.insert(source) }
-        if episode.opening.kind == .backscatter && episode.sourcePorts.count < tunables.maximumListedPorts
+        if episode.kind == .backscatter && episode.sourcePorts.count < tunables.maximumListedPorts
             && !episode.sourcePorts.contains(packet.sourcePort) {
             episode.sourcePorts.append(packet.sourcePort)
         }
