@@ -16,8 +16,8 @@ internal import Glibc
 /// them, but in a VM its first write costs more than 512 small pages' (5-6
 /// ms a MiB against 1.2-2.2 here, right after another program freed small
 /// pages: docs/performance.md, ninth session). So only the detection
-/// thread's window tables ask (`ZeroedStorage`): several lines a packet,
-/// committed ahead by `IdlePrefault`. The hours' pair sets and row index
+/// thread's big tables ask (`ZeroedStorage`: window tables, fingerprints):
+/// several lines a packet, committed ahead by `IdlePrefault`. The hours' pair sets and row index
 /// (`PackedSlots`: committed while packets flow, a line or two a packet)
 /// and the country tables (committed before the first packet) do not.
 /// A huge page is also why `largeBlock` is 2 MiB: a detector's 2 MiB key
